@@ -1,0 +1,10 @@
+//! Search spaces as plain data.
+//!
+//! Each space implements [`oxinas_core::SearchSpace`]: sampling, mutation,
+//! neighbourhoods, a canonical key that merges architectures computing the same
+//! function, and the official string format of its benchmark.
+
+mod nb201;
+mod nb201_index;
+
+pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
