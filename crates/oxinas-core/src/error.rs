@@ -49,6 +49,16 @@ pub enum EvaluationError {
         /// The fidelities it does have, listed.
         available: String,
     },
+    /// The benchmark does not know this metric.
+    #[error("benchmark {benchmark} has no metric `{metric}`; available: {available}")]
+    UnknownMetric {
+        /// The benchmark's name.
+        benchmark: String,
+        /// The requested metric.
+        metric: String,
+        /// The metrics it does have, listed.
+        available: String,
+    },
     /// Anything else the evaluator reports (a failed training run, say).
     #[error("{0}")]
     Other(String),

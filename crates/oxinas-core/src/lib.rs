@@ -17,6 +17,7 @@ mod error;
 mod evaluation;
 mod evaluator;
 mod fidelity;
+mod ground_truth;
 mod optimizer;
 pub mod seed;
 mod space;
@@ -27,6 +28,7 @@ pub use error::{ConfigError, DataError, EvaluationError, OptimizerError, ParseAr
 pub use evaluation::{Evaluation, Goal, Observation, Outcome};
 pub use evaluator::Evaluator;
 pub use fidelity::Fidelity;
+pub use ground_truth::GroundTruth;
 pub use optimizer::{Optimizer, Proposal};
 pub use space::{Crossover, Enumerable, SearchSpace};
 
