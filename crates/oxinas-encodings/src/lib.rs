@@ -1,0 +1,47 @@
+//! Architecture encodings for model-based NAS.
+//!
+//! Predictors and model-based optimizers see architectures through an
+//! encoding, and the choice matters as much as the model (White et al., "A
+//! Study on Encodings for Neural Architecture Search", 2020). This crate offers
+//! the standard ones, selectable by name per space so that experiments can
+//! compare them on the same data:
+//!
+//! - [`VectorEncoding`]: fixed-length `f64` vectors written into the caller's
+//!   buffer (adjacency one-hot, categorical, path, truncated path, compact);
+//! - [`GraphEncoding`]: node features plus adjacency for GCN/GIN predictors.
+//!
+//! Each space registers its encodings in its own module by implementing
+//! [`EncodableSpace`]; a config names one and
+//! [`EncodableSpace::vector_encoding`] builds it, or fails with an
+//! [`EncodingError`] that lists the valid names.
+//!
+//! ```
+//! use oxinas_core::Enumerable;
+//! use oxinas_encodings::{EncodableSpace, VectorEncoding};
+//! use oxinas_spaces::Nb201Space;
+//!
+//! let space = Nb201Space::new();
+//! let path = space.vector_encoding("path").unwrap();
+//! let archs: Vec<_> = space.enumerate().collect();
+//! let matrix = path.encode_batch(&archs); // one allocation, row-major
+//! assert_eq!(matrix.len(), 15_625 * 155);
+//! assert!(space.vector_encoding("pathh").unwrap_err().to_string().contains("trunc_path"));
+//! ```
+//!
+//! Spaces so far: NAS-Bench-201 ([`nb201`]).
+
+mod error;
+pub mod gcn;
+mod graph_encoding;
+pub mod nb201;
+pub mod one_hot;
+pub mod path;
+mod registry;
+mod vector_encoding;
+
+pub use error::EncodingError;
+pub use gcn::{AdjacencyNormalization, GcnOptions};
+pub use graph_encoding::{GraphBuffers, GraphEncoding, GraphTensors};
+pub use path::{PathEncoding, PathIndexer, PathSource, TruncatedPathEncoding};
+pub use registry::{EncodableSpace, Encoding, EncodingKind, EncodingRegistry};
+pub use vector_encoding::VectorEncoding;
