@@ -111,3 +111,15 @@ pub trait GraphEncoding<A>: Send + Sync {
         }
     }
 }
+
+impl<A> std::fmt::Debug for dyn GraphEncoding<A> + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "GraphEncoding({}, {} nodes x {} features)",
+            self.name(),
+            self.max_nodes(),
+            self.num_node_features()
+        )
+    }
+}

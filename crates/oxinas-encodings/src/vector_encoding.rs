@@ -89,3 +89,9 @@ pub trait VectorEncoding<A>: Send + Sync {
         out
     }
 }
+
+impl<A> std::fmt::Debug for dyn VectorEncoding<A> + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VectorEncoding({}, dim {})", self.name(), self.dim())
+    }
+}
