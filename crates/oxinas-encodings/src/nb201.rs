@@ -55,6 +55,7 @@ use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
 
 use crate::gcn::{GcnOptions, LabelledDag, write_labelled_dag};
 use crate::one_hot::decode_one_hot;
+use crate::op_dag::OpDag;
 use crate::path::{
     PathEncoding, PathIndexer, PathSource, TruncatedPathEncoding, path_frequencies,
     ranking_by_frequency,
@@ -277,6 +278,33 @@ pub fn nb201_trunc_path(k: usize) -> Result<TruncatedPathEncoding<Nb201Paths>, E
     let source = Nb201Paths::new(NoneEdges::Counted);
     let ranking = ranking_by_frequency(&path_frequencies(&source, Nb201Space.enumerate()));
     TruncatedPathEncoding::new("trunc_path", source, &ranking, k)
+}
+
+/// An NB201 cell as its op-on-node DAG: node 0 the input, node `1 + e` the op
+/// on edge `e` (arch-string order), node 7 the output. Node order is
+/// topological, so generic [`OpDag`] code applies.
+#[derive(Clone, Copy, Debug)]
+pub struct Nb201NodeDag<'a>(pub &'a Nb201Arch);
+
+impl OpDag for Nb201NodeDag<'_> {
+    fn num_nodes(&self) -> usize {
+        GCN_NODES
+    }
+
+    fn has_edge(&self, from: usize, to: usize) -> bool {
+        let output = GCN_NODES - 1;
+        match (from, to) {
+            (0, 0) => false,
+            (0, _) if to < output => NB201_EDGES[to - 1].1 == 0,
+            (_, _) if from == 0 || from >= output || to > output || to <= from => false,
+            (_, _) if to == output => NB201_EDGES[from - 1].0 == OUTPUT_NODE,
+            (_, _) => NB201_EDGES[from - 1].0 == NB201_EDGES[to - 1].1,
+        }
+    }
+
+    fn op(&self, node: usize) -> u8 {
+        self.0.ops[node - 1].digit()
+    }
 }
 
 /// Node labels of the GCN encoding: input, the five ops, output.

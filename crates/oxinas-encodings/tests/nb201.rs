@@ -5,12 +5,13 @@ use std::collections::HashSet;
 
 use oxinas_core::{Enumerable, SearchSpace};
 use oxinas_encodings::nb201::{
-    NB201_TRUNC_PATH_DEFAULT_K, Nb201Paths, NoneEdges, nb201_path, nb201_path_without_none,
-    nb201_routes, nb201_trunc_path,
+    NB201_TRUNC_PATH_DEFAULT_K, Nb201NodeDag, Nb201Paths, NoneEdges, nb201_path,
+    nb201_path_without_none, nb201_routes, nb201_trunc_path,
 };
+use oxinas_encodings::op_dag;
 use oxinas_encodings::path::{path_frequencies, ranking_by_frequency};
 use oxinas_encodings::{
-    EncodableSpace, EncodingError, EncodingKind, GraphBuffers, PathSource, VectorEncoding,
+    EncodableSpace, EncodingError, EncodingKind, GraphBuffers, OpDag, PathSource, VectorEncoding,
 };
 use oxinas_spaces::{Nb201Arch, Nb201Space};
 
@@ -487,4 +488,29 @@ fn gcn_bonas_adds_a_global_node() {
         &t.node_features[8 * 8..],
         &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
     );
+}
+
+#[test]
+fn generic_dag_paths_agree_with_the_nb201_routes() {
+    let source = Nb201Paths::new(NoneEdges::Counted);
+    let indexer = source.indexer();
+    let raw = Nb201Space::new().graph_encoding("gcn_raw").unwrap();
+    for a in all_archs() {
+        let dag = Nb201NodeDag(&a);
+        let mut generic = Vec::new();
+        op_dag::for_each_path(&dag, &mut |ops| generic.push(indexer.index(ops).unwrap()));
+        let mut specific = Vec::new();
+        source.for_each_path(&a, &mut |i| specific.push(i));
+        generic.sort_unstable();
+        specific.sort_unstable();
+        assert_eq!(generic, specific, "{a}");
+
+        let adjacency = raw.encode(&a).adjacency;
+        for from in 0..8 {
+            for to in 0..8 {
+                let edge = from < to && dag.has_edge(from, to);
+                assert_eq!(adjacency[from * 8 + to], f64::from(u8::from(edge)));
+            }
+        }
+    }
 }
