@@ -123,3 +123,27 @@ impl<A> std::fmt::Debug for dyn GraphEncoding<A> + '_ {
         )
     }
 }
+
+/// Boxed encodings (what the registry builds) are encodings too, so code
+/// generic over `E: GraphEncoding<A>` accepts them.
+impl<A, E: GraphEncoding<A> + ?Sized> GraphEncoding<A> for Box<E> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn max_nodes(&self) -> usize {
+        (**self).max_nodes()
+    }
+
+    fn num_node_features(&self) -> usize {
+        (**self).num_node_features()
+    }
+
+    fn num_graph_features(&self) -> usize {
+        (**self).num_graph_features()
+    }
+
+    fn write(&self, arch: &A, buffers: GraphBuffers<'_>) -> usize {
+        (**self).write(arch, buffers)
+    }
+}

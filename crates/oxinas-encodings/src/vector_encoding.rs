@@ -95,3 +95,31 @@ impl<A> std::fmt::Debug for dyn VectorEncoding<A> + '_ {
         write!(f, "VectorEncoding({}, dim {})", self.name(), self.dim())
     }
 }
+
+/// Boxed encodings (what the registry builds) are encodings too, so code
+/// generic over `E: VectorEncoding<A>` accepts them.
+impl<A, E: VectorEncoding<A> + ?Sized> VectorEncoding<A> for Box<E> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+
+    fn write(&self, arch: &A, out: &mut [f64]) {
+        (**self).write(arch, out);
+    }
+
+    fn one_hot_blocks(&self) -> Vec<Range<usize>> {
+        (**self).one_hot_blocks()
+    }
+
+    fn is_invertible(&self) -> bool {
+        (**self).is_invertible()
+    }
+
+    fn decode(&self, code: &[f64]) -> Result<A, EncodingError> {
+        (**self).decode(code)
+    }
+}

@@ -514,3 +514,19 @@ fn generic_dag_paths_agree_with_the_nb201_routes() {
         }
     }
 }
+
+/// Code generic over an encoding type takes what the registry builds.
+fn first_entries<E: VectorEncoding<Nb201Arch>>(encoding: &E, arch: &Nb201Arch) -> Vec<f64> {
+    encoding.encode(arch)[..3].to_vec()
+}
+
+#[test]
+fn boxed_encodings_are_encodings() {
+    let space = Nb201Space::new();
+    let boxed = space.vector_encoding("categorical").unwrap();
+    let a = space.arch_at(0).unwrap();
+    // Edge 0 carries avg_pool_3x3 (digit 4): the first three entries are 0.
+    assert_eq!(first_entries(&boxed, &a), [0.0, 0.0, 0.0]);
+    assert_eq!(boxed.decode(&boxed.encode(&a)).unwrap(), a);
+    assert!(format!("{boxed:?}").contains("categorical, dim 30"));
+}
