@@ -30,6 +30,7 @@
 //!
 //! Spaces so far: NAS-Bench-201 ([`nb201`]).
 
+pub mod doc2vec_features;
 mod error;
 pub mod gcn;
 mod graph_encoding;
@@ -40,6 +41,7 @@ pub mod path;
 mod registry;
 mod vector_encoding;
 
+pub use doc2vec_features::Doc2VecFeatures;
 pub use error::EncodingError;
 pub use gcn::{AdjacencyNormalization, GcnOptions};
 pub use graph_encoding::{GraphBuffers, GraphEncoding, GraphTensors};

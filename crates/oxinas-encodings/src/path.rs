@@ -13,7 +13,8 @@ use crate::{EncodingError, VectorEncoding};
 ///
 /// Shorter paths come first; within a length, a path `o_0 o_1 .. o_{L-1}`
 /// (`o_0` next to the input) has number `offset(L) + sum_j o_j * num_ops^j`,
-/// the numbering of the BANANAS reference implementation. The count is
+/// the numbering of the BANANAS reference implementation (for NB101 it
+/// writes the same numbers as `sum_j 3^j (o_j + 1)`). The count is
 /// `sum_{L=min_len}^{max_len} num_ops^L`: 3^0 + .. + 3^5 = 364 for
 /// NAS-Bench-101, 5^1 + 5^2 + 5^3 = 155 for NAS-Bench-201.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,6 +324,22 @@ mod tests {
         let with_empty = PathIndexer::new(3, 0, 5).unwrap();
         assert_eq!(with_empty.index(&[]), Some(0));
         assert_eq!(with_empty.index(&[2, 2, 2, 2, 2]), Some(363));
+    }
+
+    /// BANANAS numbers NB101 paths as `sum_i 3^i * (op_i + 1)` (bijective base 3),
+    /// which must be the same numbering as length offsets plus base-3 digits.
+    #[test]
+    fn nb101_numbering_is_bananas_bijective_base_three() {
+        let paths = PathIndexer::new(3, 0, 5).unwrap();
+        for index in 0..364 {
+            let ops = paths.path_ops(index).unwrap();
+            let bananas: usize = ops
+                .iter()
+                .enumerate()
+                .map(|(i, &op)| 3usize.pow(i as u32) * (usize::from(op) + 1))
+                .sum();
+            assert_eq!(bananas, index, "{ops:?}");
+        }
     }
 
     #[test]
