@@ -31,6 +31,7 @@
 //! Spaces so far: NAS-Bench-201 ([`nb201`]).
 
 pub mod doc2vec_features;
+pub mod edge_op_cell;
 mod error;
 pub mod gcn;
 mod graph_encoding;

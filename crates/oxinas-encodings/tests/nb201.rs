@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use oxinas_core::{Enumerable, SearchSpace};
+use oxinas_encodings::edge_op_cell::{EdgeCellNodeDag, ZeroOpRoutes, edge_cell_routes};
 use oxinas_encodings::nb201::{
-    NB201_TRUNC_PATH_DEFAULT_K, Nb201NodeDag, Nb201Paths, NoneEdges, nb201_path,
-    nb201_path_without_none, nb201_routes, nb201_trunc_path,
+    NB201_TRUNC_PATH_DEFAULT_K, Nb201Paths, nb201_path, nb201_path_without_none, nb201_trunc_path,
 };
 use oxinas_encodings::op_dag;
 use oxinas_encodings::path::{path_frequencies, ranking_by_frequency};
@@ -244,7 +244,7 @@ fn buffers_of_the_wrong_length_are_rejected() {
 #[test]
 fn routes_are_the_four_bananas_blueprints() {
     assert_eq!(
-        nb201_routes(),
+        edge_cell_routes(),
         vec![vec![3], vec![0, 4], vec![1, 5], vec![0, 2, 5]]
     );
 }
@@ -340,7 +340,7 @@ fn paths_without_none_are_empty_exactly_when_the_output_is_cut_off() {
 
 #[test]
 fn uniform_path_frequencies_match_the_closed_form() {
-    let source = Nb201Paths::new(NoneEdges::Counted);
+    let source = Nb201Paths::new(ZeroOpRoutes::Counted);
     let counts = path_frequencies(&source, Nb201Space::new().enumerate());
     for (index, &count) in counts.iter().enumerate() {
         let expected = match index {
@@ -378,7 +378,7 @@ fn truncated_path_is_the_prefix_of_path_at_the_bananas_cut_offs() {
 
 #[test]
 fn path_source_visits_one_index_per_route() {
-    let source = Nb201Paths::new(NoneEdges::Counted);
+    let source = Nb201Paths::new(ZeroOpRoutes::Counted);
     let a = all_archs()[123];
     let mut visited = Vec::new();
     source.for_each_path(&a, &mut |i| visited.push(i));
@@ -491,12 +491,12 @@ fn gcn_bonas_adds_a_global_node() {
 }
 
 #[test]
-fn generic_dag_paths_agree_with_the_nb201_routes() {
-    let source = Nb201Paths::new(NoneEdges::Counted);
+fn generic_dag_paths_agree_with_the_edge_cell_routes() {
+    let source = Nb201Paths::new(ZeroOpRoutes::Counted);
     let indexer = source.indexer();
     let raw = Nb201Space::new().graph_encoding("gcn_raw").unwrap();
     for a in all_archs() {
-        let dag = Nb201NodeDag(&a);
+        let dag = EdgeCellNodeDag(&a);
         let mut generic = Vec::new();
         op_dag::for_each_path(&dag, &mut |ops| generic.push(indexer.index(ops).unwrap()));
         let mut specific = Vec::new();
