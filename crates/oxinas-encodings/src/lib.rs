@@ -30,6 +30,7 @@
 //!
 //! Spaces so far: NAS-Bench-201 ([`nb201`]).
 
+pub mod choice_sequence;
 pub mod doc2vec_features;
 pub mod edge_op_cell;
 mod error;
