@@ -183,7 +183,7 @@ impl<C: EdgeOpCell> VectorEncoding<C> for EdgeCompact<C> {
 }
 
 /// The input-to-output routes of the cell as lists of edge numbers, input
-/// side first, shortest first: [3], [0, 4], [1, 5], [0, 2, 5].
+/// side first, shortest first: `[3], [0, 4], [1, 5], [0, 2, 5]`.
 pub fn edge_cell_routes() -> Vec<Vec<usize>> {
     fn extend(node: usize, route: &mut Vec<usize>, routes: &mut Vec<Vec<usize>>) {
         if node == OUTPUT_NODE {

@@ -29,6 +29,23 @@
 //! ```
 //!
 //! Spaces so far: NAS-Bench-201 ([`nb201`]).
+//!
+//! Adding a space is one file that implements [`EncodableSpace`] for it,
+//! built from the shared pieces:
+//!
+//! - [`edge_op_cell`]: cells with NB201's topology and an op per edge
+//!   (NB201, TransNAS-Bench-101 micro): implement
+//!   [`edge_op_cell::EdgeOpCell`];
+//! - [`op_dag`]: cells with ops on nodes (NB101, converted DARTS cells):
+//!   implement [`OpDag`] for a view of the architecture to get paths, the
+//!   upper-triangular adjacency, op one-hot blocks and GCN labels;
+//! - [`choice_sequence`]: one choice per layer (NAS-Bench-Macro,
+//!   TransNAS-Bench-101 macro): implement [`choice_sequence::ChoiceSequence`];
+//! - [`path`]: path numbering ([`PathIndexer`]), the path and truncated path
+//!   encodings over any [`PathSource`], and the ranking of paths by frequency;
+//! - [`gcn`]: GCN tensors with self-loops, row normalisation or a global node;
+//! - [`doc2vec_features`]: the NAS-Bench-NLP release's doc2vec embeddings,
+//!   to go with that space's graph encoding as per-graph features.
 
 pub mod choice_sequence;
 pub mod doc2vec_features;

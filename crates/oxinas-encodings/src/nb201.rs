@@ -4,7 +4,7 @@
 //! those of [`crate::edge_op_cell`] (path and GCN encodings on the op-on-node
 //! DAG that BANANAS and NASLib convert the cell to), with NB201's five ops.
 //!
-//! Throughout, edges are in arch-string order ([`NB201_EDGES`]) and ops in the
+//! Throughout, edges are in arch-string order ([`oxinas_spaces::NB201_EDGES`]) and ops in the
 //! official order `none, skip_connect, nor_conv_1x1, nor_conv_3x3,
 //! avg_pool_3x3` (digit 0..4). The references order ops differently (BANANAS
 //! alphabetically, NASLib `skip, none, conv3, conv1, pool`); that only
