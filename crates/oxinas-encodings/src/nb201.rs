@@ -17,7 +17,7 @@
 //! | `compact` | vector | 6 op digits | yes |
 //! | `path` | vector | 5 + 25 + 125 = 155 | no |
 //! | `trunc_path` | vector | 30 most likely paths | no |
-//! | `path_without_none` | vector | 4 + 16 + 64 = 84 | no |
+//! | `path_without_zero` | vector | 4 + 16 + 64 = 84 | no |
 //! | `gcn` | graph | 8 nodes x 7 labels | - |
 //! | `gcn_bonas` | graph | 9 nodes x 8 labels | - |
 //! | `gcn_raw` | graph | 8 nodes x 7 labels | - |
@@ -35,8 +35,9 @@
 //! every cell has 3 or 4 of them (3 when its two 2-edge routes carry the same
 //! ops). Because `none` routes count, two cells that are the same graph with
 //! nodes 1 and 2 swapped (possible when edge 2<-1 is `none`) can get different
-//! `path` vectors; `path_without_none` drops every route through a `none` edge
-//! (leaving 4 ops, 4 + 16 + 64 = 84 paths) and so gives isomorphic cells the
+//! `path` vectors; `path_without_zero` drops every route through a `none` edge
+//! (the zero op; the name is shared with other spaces)
+//! and leaves 4 ops, 4 + 16 + 64 = 84 paths, so it gives isomorphic cells the
 //! same vector.
 //!
 //! `trunc_path` keeps the 30 paths most likely under uniform sampling, BANANAS's
@@ -87,8 +88,8 @@ pub fn nb201_path() -> PathEncoding<Nb201Paths> {
 }
 
 /// The path encoding without routes through `none` edges (84 entries).
-pub fn nb201_path_without_none() -> PathEncoding<Nb201Paths> {
-    PathEncoding::new("path_without_none", Nb201Paths::new(ZeroOpRoutes::Dropped))
+pub fn nb201_path_without_zero() -> PathEncoding<Nb201Paths> {
+    PathEncoding::new("path_without_zero", Nb201Paths::new(ZeroOpRoutes::Dropped))
 }
 
 /// BANANAS's `trunc_path`: the `k` (1..=155) paths most frequent over all
@@ -121,9 +122,9 @@ impl EncodableSpace for Nb201Space {
                 },
             )
             .with_vector(
-                "path_without_none",
-                "path encoding without routes through none edges, 84 paths",
-                nb201_path_without_none,
+                "path_without_zero",
+                "path encoding without routes through zero (none) edges, 84 paths",
+                nb201_path_without_zero,
             )
             .with_graph(
                 "gcn",

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use oxinas_core::{Enumerable, SearchSpace};
 use oxinas_encodings::edge_op_cell::{EdgeCellNodeDag, ZeroOpRoutes, edge_cell_routes};
 use oxinas_encodings::nb201::{
-    NB201_TRUNC_PATH_DEFAULT_K, Nb201Paths, nb201_path, nb201_path_without_none, nb201_trunc_path,
+    NB201_TRUNC_PATH_DEFAULT_K, Nb201Paths, nb201_path, nb201_path_without_zero, nb201_trunc_path,
 };
 use oxinas_encodings::op_dag;
 use oxinas_encodings::path::{path_frequencies, ranking_by_frequency};
@@ -34,7 +34,7 @@ fn vector_dimensions() {
         ("path", 155),
         ("trunc_path", 30),
         // 4 + 4^2 + 4^3 paths of 1, 2 and 3 non-none ops.
-        ("path_without_none", 84),
+        ("path_without_zero", 84),
     ];
     for (name, dim) in expected {
         let encoding = space.vector_encoding(name).unwrap();
@@ -55,7 +55,7 @@ fn registry_lists_names_and_rejects_unknown_ones() {
             "compact",
             "path",
             "trunc_path",
-            "path_without_none",
+            "path_without_zero",
             "gcn",
             "gcn_bonas",
             "gcn_raw"
@@ -263,7 +263,7 @@ fn path_encoding_marks_the_paths_of_each_route() {
     // [conv3, none, conv3] = 30 + 3 + 0 + 25*3 = 108.
     assert_eq!(hot, [4, 18, 21, 108]);
 
-    let without_none = nb201_path_without_none().encode(&a);
+    let without_none = nb201_path_without_zero().encode(&a);
     let hot: Vec<usize> = (0..84).filter(|&i| without_none[i] == 1.0).collect();
     // Ops renumbered without none (digit - 1): [pool] = 3; [conv3, conv1] = 4 + 2 + 4*1 = 10;
     // [skip, conv3] = 4 + 0 + 4*2 = 12; the 3-edge route crosses a none edge.
@@ -297,9 +297,9 @@ fn swap_nodes_1_and_2(a: &Nb201Arch) -> Nb201Arch {
 }
 
 #[test]
-fn isomorphic_cells_get_identical_paths_without_none() {
+fn isomorphic_cells_get_identical_paths_without_zero() {
     let space = Nb201Space::new();
-    let path_without_none = nb201_path_without_none();
+    let path_without_zero = nb201_path_without_zero();
     let path = nb201_path();
     let mut pairs = 0;
     let mut bananas_differs = 0;
@@ -309,8 +309,8 @@ fn isomorphic_cells_get_identical_paths_without_none() {
         // tell these two apart.)
         let b = swap_nodes_1_and_2(&a);
         assert_eq!(
-            path_without_none.encode(&a),
-            path_without_none.encode(&b),
+            path_without_zero.encode(&a),
+            path_without_zero.encode(&b),
             "{a}"
         );
         bananas_differs += usize::from(path.encode(&a) != path.encode(&b));
@@ -324,9 +324,9 @@ fn isomorphic_cells_get_identical_paths_without_none() {
 }
 
 #[test]
-fn paths_without_none_are_empty_exactly_when_the_output_is_cut_off() {
+fn paths_without_zero_are_empty_exactly_when_the_output_is_cut_off() {
     let space = Nb201Space::new();
-    let encoding = nb201_path_without_none();
+    let encoding = nb201_path_without_zero();
     for a in space.enumerate() {
         let live = |e: usize| a.ops[e].digit() != 0;
         let connected = live(3)
