@@ -57,6 +57,14 @@ pub enum EncodingError {
         /// Where the vector is wrong and what was expected there.
         message: String,
     },
+    /// An architecture the encoding cannot hold (more nodes than its tensors).
+    #[error("encoding `{encoding}` cannot hold the architecture: {message}")]
+    DoesNotFit {
+        /// The encoding's name.
+        encoding: &'static str,
+        /// What exceeds which limit.
+        message: String,
+    },
     /// A setting of an encoding outside its valid range.
     #[error("encoding `{encoding}`: invalid setting `{field}`: {message}")]
     Setting {

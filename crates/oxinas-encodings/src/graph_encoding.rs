@@ -66,6 +66,14 @@ pub trait GraphEncoding<A>: Send + Sync {
     /// trait, so implementations may index freely.
     fn write(&self, arch: &A, buffers: GraphBuffers<'_>) -> usize;
 
+    /// Whether `arch` fits this encoding (e.g. has at most
+    /// [`GraphEncoding::max_nodes`] nodes in spaces whose graphs grow); checked
+    /// before every write. Fixed-size spaces keep the default, which accepts all.
+    fn check(&self, arch: &A) -> Result<(), EncodingError> {
+        let _ = arch;
+        Ok(())
+    }
+
     /// Writes the encoding of `arch` into the caller's buffers (lengths as in
     /// [`GraphBuffers`]) and returns the number of real nodes.
     fn encode_into(&self, arch: &A, buffers: GraphBuffers<'_>) -> Result<usize, EncodingError> {
@@ -83,11 +91,13 @@ pub trait GraphEncoding<A>: Send + Sync {
             self.num_graph_features(),
             buffers.graph_features.len(),
         )?;
+        self.check(arch)?;
         Ok(self.write(arch, buffers))
     }
 
     /// The encoding of `arch` in newly allocated tensors.
-    fn encode(&self, arch: &A) -> GraphTensors {
+    fn encode(&self, arch: &A) -> Result<GraphTensors, EncodingError> {
+        self.check(arch)?;
         let max_nodes = self.max_nodes();
         let num_node_features = self.num_node_features();
         let mut node_features = vec![0.0; max_nodes * num_node_features];
@@ -101,14 +111,14 @@ pub trait GraphEncoding<A>: Send + Sync {
                 graph_features: &mut graph_features,
             },
         );
-        GraphTensors {
+        Ok(GraphTensors {
             num_nodes,
             max_nodes,
             num_node_features,
             node_features,
             adjacency,
             graph_features,
-        }
+        })
     }
 }
 
@@ -145,5 +155,9 @@ impl<A, E: GraphEncoding<A> + ?Sized> GraphEncoding<A> for Box<E> {
 
     fn write(&self, arch: &A, buffers: GraphBuffers<'_>) -> usize {
         (**self).write(arch, buffers)
+    }
+
+    fn check(&self, arch: &A) -> Result<(), EncodingError> {
+        (**self).check(arch)
     }
 }

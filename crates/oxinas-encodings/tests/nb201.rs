@@ -407,7 +407,7 @@ fn gcn_dag_is_naslibs_up_to_edge_order() {
     const OURS: [usize; 8] = [0, 1, 2, 4, 3, 5, 6, 7];
     let space = Nb201Space::new();
     let raw = space.graph_encoding("gcn_raw").unwrap();
-    let tensors = raw.encode(&space.arch_at(0).unwrap());
+    let tensors = raw.encode(&space.arch_at(0).unwrap()).unwrap();
     assert_eq!(
         (
             tensors.max_nodes,
@@ -457,7 +457,7 @@ fn gcn_features_are_one_hot_labels_and_adjacency_rows_are_normalised() {
         expected.extend(a.ops.iter().map(|op| 1 + usize::from(op.digit())));
         expected.push(6);
         assert_eq!(labels, expected);
-        let raw_adjacency = raw.encode(&a).adjacency;
+        let raw_adjacency = raw.encode(&a).unwrap().adjacency;
         for (i, row) in adjacency.chunks_exact(8).enumerate() {
             // Row i: self-loop plus out-edges, each weighted 1 / (1 + out-degree).
             let degree = 1.0 + raw_adjacency[i * 8..(i + 1) * 8].iter().sum::<f64>();
@@ -474,7 +474,7 @@ fn gcn_bonas_adds_a_global_node() {
     let space = Nb201Space::new();
     let bonas = space.graph_encoding("gcn_bonas").unwrap();
     assert_eq!((bonas.max_nodes(), bonas.num_node_features()), (9, 8));
-    let t = bonas.encode(&space.arch_at(77).unwrap());
+    let t = bonas.encode(&space.arch_at(77).unwrap()).unwrap();
     assert_eq!(t.num_nodes, 9);
     for node in 0..9 {
         assert_eq!(
@@ -505,7 +505,7 @@ fn generic_dag_paths_agree_with_the_edge_cell_routes() {
         specific.sort_unstable();
         assert_eq!(generic, specific, "{a}");
 
-        let adjacency = raw.encode(&a).adjacency;
+        let adjacency = raw.encode(&a).unwrap().adjacency;
         for from in 0..8 {
             for to in 0..8 {
                 let edge = from < to && dag.has_edge(from, to);
