@@ -91,7 +91,8 @@ pub struct LabelledDag<'a> {
 
 /// Writes `dag` into `buffers` (sized by [`GcnOptions::max_nodes`] and
 /// [`GcnOptions::num_node_features`]) and returns the number of real nodes
-/// (the global node included).
+/// (the global node included). `dag.labels.len()` must not exceed
+/// `dag.max_nodes`.
 pub fn write_labelled_dag(
     dag: LabelledDag<'_>,
     options: &GcnOptions,
@@ -110,11 +111,27 @@ pub fn write_labelled_dag(
     for &(from, to) in dag.edges {
         adjacency[from * side + to] = 1.0;
     }
-    let mut real = dag.labels.len();
+    finish_graph(options, side, dag.labels.len(), features, adjacency)
+}
+
+/// Completes node features and a 0/1 adjacency already written for
+/// `real_nodes` nodes of a graph padded to `side` nodes: adds the global node (last row, last feature column),
+/// self-loops and the normalisation `options` ask for. Returns the number of
+/// real nodes, the global node included. Buffers are sized as in
+/// [`GraphBuffers`] for `options`.
+pub fn finish_graph(
+    options: &GcnOptions,
+    side: usize,
+    real_nodes: usize,
+    features: &mut [f64],
+    adjacency: &mut [f64],
+) -> usize {
+    let mut real = real_nodes;
     if options.global_node {
+        let width = features.len() / side;
         let global = side - 1;
         features[global * width + width - 1] = 1.0;
-        for node in 0..dag.labels.len() {
+        for node in 0..real_nodes {
             adjacency[node * side + global] = 1.0;
         }
         real += 1;
@@ -123,7 +140,7 @@ pub fn write_labelled_dag(
         }
     }
     if options.self_loops {
-        for node in 0..dag.labels.len() {
+        for node in 0..real_nodes {
             adjacency[node * side + node] = 1.0;
         }
     }
