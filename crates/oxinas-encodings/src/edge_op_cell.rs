@@ -248,13 +248,18 @@ impl<C: EdgeOpCell> EdgeCellPaths<C> {
     pub fn routes(&self) -> &[Vec<usize>] {
         &self.routes
     }
+
+    /// The numbering of the paths.
+    pub fn indexer(&self) -> &PathIndexer {
+        &self.indexer
+    }
 }
 
 impl<C: EdgeOpCell> PathSource for EdgeCellPaths<C> {
     type Arch = C;
 
-    fn indexer(&self) -> &PathIndexer {
-        &self.indexer
+    fn num_paths(&self) -> usize {
+        self.indexer.dim()
     }
 
     fn for_each_path(&self, arch: &C, visit: &mut dyn FnMut(usize)) {

@@ -125,8 +125,9 @@ pub trait PathSource: Send + Sync {
     /// The architectures.
     type Arch;
 
-    /// The numbering of all possible paths.
-    fn indexer(&self) -> &PathIndexer;
+    /// Number of possible paths (the numbers `visit` receives are below it);
+    /// usually a [`PathIndexer`]'s count, or several such blocks side by side.
+    fn num_paths(&self) -> usize;
 
     /// Calls `visit` with the number of each input-to-output path of `arch`
     /// (a number may repeat when two routes carry the same ops).
@@ -159,7 +160,7 @@ impl<S: PathSource> VectorEncoding<S::Arch> for PathEncoding<S> {
     }
 
     fn dim(&self) -> usize {
-        self.source.indexer().dim()
+        self.source.num_paths()
     }
 
     fn write(&self, arch: &S::Arch, out: &mut [f64]) {
@@ -179,7 +180,7 @@ pub fn path_frequencies<S: PathSource>(
     source: &S,
     archs: impl IntoIterator<Item = S::Arch>,
 ) -> Vec<u64> {
-    let dim = source.indexer().dim();
+    let dim = source.num_paths();
     let mut counts = vec![0u64; dim];
     // The last architecture that set each path, so repeats count once.
     let mut last_seen = vec![usize::MAX; dim];
@@ -227,7 +228,7 @@ impl<S: PathSource> TruncatedPathEncoding<S> {
         ranking: &[usize],
         k: usize,
     ) -> Result<Self, EncodingError> {
-        let dim = source.indexer().dim();
+        let dim = source.num_paths();
         let setting = |field, message: String| EncodingError::Setting {
             encoding: name,
             field,
