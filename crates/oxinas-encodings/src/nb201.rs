@@ -41,7 +41,7 @@
 //! same vector.
 //!
 //! `trunc_path` keeps the 30 paths most likely under uniform sampling, BANANAS's
-//! default for NB201. A 1-edge path occurs with probability 1/5, a 2-edge path
+//! default for NB201 (`trunc_path:k` keeps `k`). A 1-edge path occurs with probability 1/5, a 2-edge path
 //! with 1 - (24/25)^2 = 49/625 and a 3-edge path with 1/125, so the most likely
 //! paths are the 5 + 25 shortest and truncation keeps the first entries of
 //! `path` (natural cut-offs 5, 30, 155). The ranking is computed from all
@@ -113,13 +113,11 @@ impl EncodableSpace for Nb201Space {
             )
             .with_vector("compact", "op digit per edge, 6 integers", EdgeCompact::new)
             .with_vector("path", "BANANAS path encoding, 155 paths", nb201_path)
-            .with_vector(
+            .with_vector_setting(
                 "trunc_path",
-                "BANANAS truncated path encoding, 30 most likely paths",
-                || {
-                    nb201_trunc_path(NB201_TRUNC_PATH_DEFAULT_K)
-                        .unwrap_or_else(|_| unreachable!("30 of 155 paths is a valid cut-off"))
-                },
+                "BANANAS truncated path encoding, the k (default 30) most likely paths",
+                "k",
+                |k| nb201_trunc_path(k.unwrap_or(NB201_TRUNC_PATH_DEFAULT_K)),
             )
             .with_vector(
                 "path_without_zero",

@@ -64,20 +64,44 @@ impl fmt::Display for EncodingKind {
     }
 }
 
-type Builder<A> = Box<dyn Fn() -> Encoding<A> + Send + Sync>;
+/// Builds an encoding from its optional integer setting.
+type Builder<A> = Box<dyn Fn(Option<usize>) -> Result<Encoding<A>, EncodingError> + Send + Sync>;
 
 struct Entry<A> {
     name: &'static str,
     kind: EncodingKind,
     description: &'static str,
+    /// The name of the entry's integer setting, if it takes one.
+    setting: Option<&'static str>,
     build: Builder<A>,
+}
+
+impl<A> Entry<A> {
+    /// `name (kind)` or `name[:setting] (kind)`, for error messages.
+    fn listed(&self) -> String {
+        match self.setting {
+            Some(setting) => format!("{}[:{setting}] ({})", self.name, self.kind),
+            None => format!("{} ({})", self.name, self.kind),
+        }
+    }
+}
+
+/// The error for a setting given to an encoding that takes none.
+fn no_setting(name: &'static str) -> EncodingError {
+    EncodingError::Setting {
+        encoding: name,
+        field: "setting",
+        message: "no `:value` suffix (this encoding has no setting)".into(),
+    }
 }
 
 /// The encodings one space offers, by name.
 ///
 /// Each space's module builds its registry; configs name an encoding and
 /// [`EncodingRegistry::vector`] / [`EncodingRegistry::graph`] build it, or
-/// fail with an error that lists the names the space does offer.
+/// fail with an error that lists the names the space does offer. Encodings
+/// with an integer setting take it after a colon (`trunc_path:40`) and use
+/// their default without one.
 pub struct EncodingRegistry<A> {
     space: &'static str,
     entries: Vec<Entry<A>>,
@@ -116,7 +140,37 @@ impl<A: 'static> EncodingRegistry<A> {
             name,
             kind: EncodingKind::Vector,
             description,
-            build: Box::new(move || Encoding::Vector(Box::new(build()))),
+            setting: None,
+            build: Box::new(move |setting| match setting {
+                None => Ok(Encoding::Vector(Box::new(build()))),
+                Some(_) => Err(no_setting(name)),
+            }),
+        });
+        self
+    }
+
+    /// Adds the vector encoding `name` with one integer setting called
+    /// `setting`: `build(None)` makes the default, `build(Some(value))` the
+    /// encoding for `name:value`, and rejects values out of range.
+    pub fn with_vector_setting<E, F>(
+        mut self,
+        name: &'static str,
+        description: &'static str,
+        setting: &'static str,
+        build: F,
+    ) -> Self
+    where
+        E: VectorEncoding<A> + 'static,
+        F: Fn(Option<usize>) -> Result<E, EncodingError> + Send + Sync + 'static,
+    {
+        self.entries.push(Entry {
+            name,
+            kind: EncodingKind::Vector,
+            description,
+            setting: Some(setting),
+            build: Box::new(move |value| {
+                build(value).map(|e| Encoding::Vector(Box::new(e) as Box<dyn VectorEncoding<A>>))
+            }),
         });
         self
     }
@@ -136,7 +190,11 @@ impl<A: 'static> EncodingRegistry<A> {
             name,
             kind: EncodingKind::Graph,
             description,
-            build: Box::new(move || Encoding::Graph(Box::new(build()))),
+            setting: None,
+            build: Box::new(move |setting| match setting {
+                None => Ok(Encoding::Graph(Box::new(build()))),
+                Some(_) => Err(no_setting(name)),
+            }),
         });
         self
     }
@@ -161,22 +219,43 @@ impl<A> EncodingRegistry<A> {
             .collect()
     }
 
-    /// Builds the encoding `name`, of either kind.
+    /// Builds the encoding `name` (or `name:value` for an encoding with a
+    /// setting), of either kind.
     pub fn get(&self, name: &str) -> Result<Encoding<A>, EncodingError> {
-        self.entries
+        let (base, value) = match name.split_once(':') {
+            Some((base, value)) => (base, Some(value)),
+            None => (name, None),
+        };
+        let entry = self
+            .entries
             .iter()
-            .find(|e| e.name == name)
-            .map(|e| (e.build)())
+            .find(|e| e.name == base)
             .ok_or_else(|| EncodingError::UnknownEncoding {
                 space: self.space,
                 name: name.to_owned(),
                 valid: self
                     .entries
                     .iter()
-                    .map(|e| format!("{} ({})", e.name, e.kind))
+                    .map(Entry::listed)
                     .collect::<Vec<_>>()
                     .join(", "),
-            })
+            })?;
+        let setting = match value {
+            None => None,
+            Some(value) => {
+                Some(
+                    value
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| EncodingError::Setting {
+                            encoding: entry.name,
+                            field: entry.setting.unwrap_or("setting"),
+                            message: format!("a non-negative integer after `:`, found `{value}`"),
+                        })?,
+                )
+            }
+        };
+        (entry.build)(setting)
     }
 
     /// Builds the vector encoding `name`.

@@ -95,8 +95,44 @@ fn registry_lists_names_and_rejects_unknown_ones() {
         "{wrong}"
     );
     assert!(registry.graph("path").is_err());
+    assert!(valid_names_mention(
+        &registry.vector("x").unwrap_err(),
+        "trunc_path[:k] (vector)"
+    ));
     assert_eq!(registry.get("gcn").unwrap().kind(), EncodingKind::Graph);
     assert_eq!(registry.get("path").unwrap().kind(), EncodingKind::Vector);
+}
+
+fn valid_names_mention(err: &EncodingError, text: &str) -> bool {
+    matches!(err, EncodingError::UnknownEncoding { valid, .. } if valid.contains(text))
+}
+
+#[test]
+fn settings_follow_a_colon() {
+    let space = Nb201Space::new();
+    assert_eq!(space.vector_encoding("trunc_path:40").unwrap().dim(), 40);
+    assert_eq!(space.vector_encoding("trunc_path").unwrap().dim(), 30);
+    let zero = space
+        .vector_encoding("trunc_path:0")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        zero.contains("between 1 and 155 paths kept, found 0"),
+        "{zero}"
+    );
+    let word = space
+        .vector_encoding("trunc_path:many")
+        .unwrap_err()
+        .to_string();
+    assert!(word.contains("invalid setting `k`"), "{word}");
+    assert!(
+        word.contains("a non-negative integer after `:`, found `many`"),
+        "{word}"
+    );
+    let none = space.vector_encoding("path:3").unwrap_err().to_string();
+    assert!(none.contains("this encoding has no setting"), "{none}");
+    let unknown = space.vector_encoding("paths:3").unwrap_err();
+    assert!(matches!(unknown, EncodingError::UnknownEncoding { .. }));
 }
 
 #[test]
