@@ -4,9 +4,9 @@
 //! those of [`crate::edge_op_cell`] (path and GCN encodings on the op-on-node
 //! DAG that BANANAS and NASLib convert the cell to), with NB201's five ops.
 //!
-//! Throughout, edges are in arch-string order ([`oxinas_spaces::NB201_EDGES`]) and ops in the
-//! official order `none, skip_connect, nor_conv_1x1, nor_conv_3x3,
-//! avg_pool_3x3` (digit 0..4). The references order ops differently (BANANAS
+//! Throughout, edges are in arch-string order ([`oxinas_spaces::NB201_EDGES`])
+//! and ops in the official order `none, skip_connect, nor_conv_1x1,
+//! nor_conv_3x3, avg_pool_3x3` (digit 0..4). The references order ops differently (BANANAS
 //! alphabetically, NASLib `skip, none, conv3, conv1, pool`); that only
 //! permutes columns within a block.
 //!
@@ -36,16 +36,20 @@
 //! ops). Because `none` routes count, two cells that are the same graph with
 //! nodes 1 and 2 swapped (possible when edge 2<-1 is `none`) can get different
 //! `path` vectors; `path_without_zero` drops every route through a `none` edge
-//! (the zero op; the name is shared with other spaces)
-//! and leaves 4 ops, 4 + 16 + 64 = 84 paths, so it gives isomorphic cells the
-//! same vector.
+//! (the zero op; the name is shared with other spaces) and leaves 4 ops,
+//! 4 + 16 + 64 = 84 paths, so it gives isomorphic cells the same vector.
+//! The routes are BANANAS's (edges 3; 0, 4; 1, 5; 0, 2, 5 in arch-string
+//! order). NASLib applies these edge numbers to its own edge order
+//! (1<-0, 2<-0, 3<-0, 2<-1, 3<-1, 3<-2), so two of its four "routes" (edge
+//! 2<-1 alone, and 1<-0, 3<-0, 3<-2) are not input-to-output paths; its NB201
+//! path vectors therefore differ from these.
 //!
-//! `trunc_path` keeps the 30 paths most likely under uniform sampling, BANANAS's
-//! default for NB201 (`trunc_path:k` keeps `k`). A 1-edge path occurs with probability 1/5, a 2-edge path
-//! with 1 - (24/25)^2 = 49/625 and a 3-edge path with 1/125, so the most likely
-//! paths are the 5 + 25 shortest and truncation keeps the first entries of
-//! `path` (natural cut-offs 5, 30, 155). The ranking is computed from all
-//! 15,625 cells, not assumed.
+//! `trunc_path` keeps the 30 paths most likely under uniform sampling,
+//! BANANAS's default for NB201 (`trunc_path:k` keeps `k`). A 1-edge path
+//! occurs with probability 1/5, a 2-edge path with 1 - (24/25)^2 = 49/625 and
+//! a 3-edge path with 1/125, so the most likely paths are the 5 + 25 shortest
+//! and truncation keeps the first entries of `path` (natural cut-offs 5, 30,
+//! 155). The ranking is computed from all 15,625 cells, not assumed.
 
 use oxinas_core::Enumerable;
 use oxinas_spaces::{Nb201Arch, Nb201Op, Nb201Space};
