@@ -38,9 +38,9 @@ fn valid_mask(mask: u32) -> bool {
         }
     }
     let mut reach = 1u8;
-    for v in 0..7 {
+    for (v, row) in succ.iter().enumerate() {
         if reach >> v & 1 == 1 {
-            reach |= succ[v];
+            reach |= row;
         }
     }
     let mut coreach = 1u8 << 6;
