@@ -7,6 +7,8 @@
 //! when a file is not what it should be.
 
 mod crc32c;
+mod nb101_full_table;
+mod nb101_full_tabular;
 mod nb101_model_metrics;
 mod nb101_subset;
 mod nb101_table;
@@ -17,6 +19,8 @@ mod nb201_table;
 mod nb201_tabular;
 mod tfrecord;
 
+pub use nb101_full_table::{Nb101Cell, Nb101FullTable, Nb101RunResult};
+pub use nb101_full_tabular::{Nb101FullTabular, Nb101Noise};
 pub use nb101_model_metrics::{Nb101EvaluationData, Nb101ModelMetrics};
 pub use nb101_subset::Nb101Subset;
 pub use nb101_table::{NB101_EPOCHS, Nb101Record, Nb101Table};
