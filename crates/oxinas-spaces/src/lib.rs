@@ -6,5 +6,12 @@
 
 mod nb201;
 mod nb201_index;
+mod nlp;
+mod nlp_canonical;
+mod nlp_cell;
+mod nlp_generator;
+mod nlp_recipe;
 
 pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
+pub use nlp::NlpSpace;
+pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
