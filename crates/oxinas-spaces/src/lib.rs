@@ -6,12 +6,16 @@
 
 mod nb201;
 mod nb201_index;
+mod nb_macro;
 mod nlp;
 mod nlp_canonical;
 mod nlp_cell;
 mod nlp_generator;
 mod nlp_recipe;
 
+pub use nb_macro::{
+    NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
+};
 pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
 pub use nlp::NlpSpace;
 pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
