@@ -12,6 +12,8 @@ mod nlp_canonical;
 mod nlp_cell;
 mod nlp_generator;
 mod nlp_recipe;
+mod transnas_macro;
+mod transnas_micro;
 
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
@@ -19,3 +21,7 @@ pub use nb_macro::{
 pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
 pub use nlp::NlpSpace;
 pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
+pub use transnas_macro::{TRANSNAS_MACRO_SIZE, TransNasMacroArch, TransNasMacroSpace};
+pub use transnas_micro::{
+    TRANSNAS_MICRO_SIZE, TransNasMicroArch, TransNasMicroOp, TransNasMicroSpace,
+};
