@@ -105,7 +105,7 @@ impl TransNasTask {
     }
 
     /// The metric from the stored value (room layout is stored negated).
-    fn from_stored(self, value: f64) -> f64 {
+    fn metric_of_stored(self, value: f64) -> f64 {
         match self {
             TransNasTask::RoomLayout => -value,
             _ => value,
@@ -233,7 +233,7 @@ fn load<A: Eq + Hash>(
                 })
         };
         let record = TransNasRecord {
-            metric: task.from_stored(number("val_accuracy", entry.get("val_accuracy"))?),
+            metric: task.metric_of_stored(number("val_accuracy", entry.get("val_accuracy"))?),
             params_m: number(
                 "params.score",
                 entry.get("params").and_then(|p| p.get("score")),
