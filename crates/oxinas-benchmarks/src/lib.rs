@@ -1,11 +1,23 @@
-//! Benchmark adapters.
+//! Benchmark adapters: published NAS benchmark data as [`oxinas_core::Evaluator`]s
+//! and [`oxinas_core::GroundTruth`]s.
+//!
+//! Each adapter reads the benchmark's published format from the data
+//! directory ([`oxinas_core::data_root`]), documents which metric is which,
+//! and fails with a [`oxinas_core::DataError`] naming the file and the place
+//! when a file is not what it should be.
 
+mod nb201_dataset;
+mod nb201_table;
+mod nb201_tabular;
 mod nb_macro;
 mod nlp;
 mod nlp_log;
 mod transnas;
 
 pub use nb_macro::{NB_MACRO_EPOCHS, NB_MACRO_FILE, NbMacroRecord, NbMacroTabular};
+pub use nb201_dataset::Nb201Dataset;
+pub use nb201_table::{Nb201Record, Nb201Table, Nb201TrainResult};
+pub use nb201_tabular::{Nb201Noise, Nb201Tabular};
 pub use nlp::{NLP_EPOCHS, NlpDataset, NlpLearningCurve, NlpTabular};
 pub use nlp_log::{COMPLETE_STATUS, NlpRun, read_nlp_logs};
 pub use transnas::{
