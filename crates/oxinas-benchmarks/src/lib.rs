@@ -6,6 +6,7 @@
 //! and fails with a [`oxinas_core::DataError`] naming the file and the place
 //! when a file is not what it should be.
 
+mod asr;
 mod nb201_dataset;
 mod nb201_table;
 mod nb201_tabular;
@@ -14,6 +15,7 @@ mod nlp;
 mod nlp_log;
 mod transnas;
 
+pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
 pub use nb_macro::{NB_MACRO_EPOCHS, NB_MACRO_FILE, NbMacroRecord, NbMacroTabular};
 pub use nb201_dataset::Nb201Dataset;
 pub use nb201_table::{Nb201Record, Nb201Table, Nb201TrainResult};

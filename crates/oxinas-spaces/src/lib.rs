@@ -4,6 +4,7 @@
 //! neighbourhoods, a canonical key that merges architectures computing the same
 //! function, and the official string format of its benchmark.
 
+mod asr;
 mod nb201;
 mod nb201_index;
 mod nb_macro;
@@ -16,6 +17,7 @@ mod ofa;
 mod transnas_macro;
 mod transnas_micro;
 
+pub use asr::{ASR_NODES, ASR_OPS, ASR_SIZE, AsrArch, AsrSpace, asr_model_hash};
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
 };
