@@ -7,6 +7,7 @@
 //! when a file is not what it should be.
 
 mod asr;
+mod csv_table;
 mod nb201_dataset;
 mod nb201_table;
 mod nb201_tabular;
@@ -16,6 +17,7 @@ mod nlp_log;
 mod transnas;
 
 pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
+pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
 pub use nb_macro::{NB_MACRO_EPOCHS, NB_MACRO_FILE, NbMacroRecord, NbMacroTabular};
 pub use nb201_dataset::Nb201Dataset;
 pub use nb201_table::{Nb201Record, Nb201Table, Nb201TrainResult};
