@@ -418,7 +418,18 @@ mod tests {
             gru.generator_violations()
                 .contains(&NlpGeneratorRule::HiddenStateBypass { output: 0 })
         );
-        assert!(bench.distinct_cells() <= bench.runs().len());
+        // Isomorphic cells have the same parameter count: an independent check
+        // that the canonical key never merges different cells.
+        assert!(bench.distinct_cells() < bench.runs().len());
+        for run in bench.runs() {
+            for twin in bench.runs_of(&run.cell) {
+                assert_eq!(
+                    twin.num_params, run.num_params,
+                    "{} vs {}",
+                    run.recipe_id, twin.recipe_id
+                );
+            }
+        }
     }
 
     #[test]
