@@ -62,7 +62,7 @@ impl ExperimentConfig {
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ExperimentError> {
         toml::from_str(text).map_err(|e| ExperimentError::Config {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: with_key_line(text, &e),
         })
     }
 
@@ -73,5 +73,44 @@ impl ExperimentConfig {
             source,
         })?;
         Ok((Self::from_toml(&text, path)?, text))
+    }
+}
+
+/// The parser's message, preceded by the line of the offending key when the
+/// parser could only point at the enclosing table.
+///
+/// Tables chosen by a tag (`kind`, `name`) are buffered before they are
+/// checked, so an unknown key there is reported at the table's header (or the
+/// start of its array of tables); the key's own line is what a user needs.
+fn with_key_line(text: &str, error: &toml::de::Error) -> String {
+    let message = error.to_string();
+    let key = error
+        .message()
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(key, _)| key);
+    let (Some(key), Some(span)) = (key, error.span()) else {
+        return message;
+    };
+    // The span points at the table's header, or at the first header of an
+    // array of tables: look through that table or array for the key.
+    let first_line = text[..span.start].matches('\n').count();
+    let header = text.lines().nth(first_line).unwrap_or("").trim();
+    let found = text
+        .lines()
+        .enumerate()
+        .skip(first_line + 1)
+        .take_while(|(_, line)| {
+            let line = line.trim_start();
+            !line.starts_with('[') || line.trim_end() == header
+        })
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+    match found {
+        Some((index, _)) => format!("line {}: unknown key `{key}`\n{message}", index + 1),
+        None => message,
     }
 }

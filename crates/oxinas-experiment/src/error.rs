@@ -51,7 +51,7 @@ pub enum ExperimentError {
         trial: u64,
         /// What went wrong.
         #[source]
-        source: SearchError,
+        source: Box<SearchError>,
     },
     /// Reading a reported metric from the benchmark failed.
     #[error("reporting `{metric}`: {message}")]

@@ -368,7 +368,7 @@ where
     .map_err(|source| ExperimentError::Search {
         optimizer: label.to_owned(),
         trial,
-        source,
+        source: Box::new(source),
     })?;
 
     let mut trajectory = Vec::with_capacity(outcome.history.len() * 200);
