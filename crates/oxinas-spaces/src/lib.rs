@@ -5,6 +5,14 @@
 //! function, and the official string format of its benchmark.
 
 mod asr;
+mod nb101;
+mod nb101_arch;
+mod nb101_enumeration;
+mod nb101_hash;
+mod nb101_mutation;
+mod nb101_op;
+mod nb101_prune;
+mod nb101_relabel;
 mod nb201;
 mod nb201_index;
 mod nb_macro;
@@ -22,6 +30,10 @@ pub use asr::{ASR_NODES, ASR_OPS, ASR_SIZE, AsrArch, AsrSpace, asr_model_hash};
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
 };
+pub use nb101::{NB101_NUM_CELLS, Nb101Space};
+pub use nb101_arch::{NB101_MAX_EDGES, NB101_MAX_VERTICES, Nb101Arch};
+pub use nb101_hash::Nb101Hash;
+pub use nb101_op::Nb101Op;
 pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
 pub use nlp::NlpSpace;
 pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
