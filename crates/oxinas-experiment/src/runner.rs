@@ -13,8 +13,7 @@ use oxinas_core::{
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{CodeVersion, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine};
 use oxinas_spaces::{
-    Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, SubsetSpace, TransNasMacroSpace,
-    TransNasMicroSpace,
+    Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace, TransNasMicroSpace,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -87,10 +86,7 @@ pub fn run_experiment(
         }
         BenchmarkConfig::Nlp { dataset } => {
             let table = NlpTabular::load(*dataset)?;
-            let space = SubsetSpace::new(
-                NlpSpace::default(),
-                table.runs().iter().map(|r| r.cell.clone()),
-            );
+            let space = table.space();
             run_on(
                 config,
                 config_text,
@@ -108,7 +104,7 @@ pub fn run_experiment(
                 config_text,
                 options,
                 progress,
-                &NbMacroSpace::default(),
+                &NbMacroSpace::new(),
                 &table,
                 &table,
             )
@@ -118,7 +114,7 @@ pub fn run_experiment(
             task,
         } => {
             let table = TransNasSubset::load_micro(*task)?;
-            let space = subset_in_text_order(TransNasMicroSpace::default(), table.records().keys());
+            let space = table.space();
             run_on(
                 config,
                 config_text,
@@ -134,7 +130,7 @@ pub fn run_experiment(
             task,
         } => {
             let table = TransNasSubset::load_macro(*task)?;
-            let space = subset_in_text_order(TransNasMacroSpace::default(), table.records().keys());
+            let space = table.space();
             run_on(
                 config,
                 config_text,
@@ -155,7 +151,7 @@ pub fn run_experiment(
             macro_rules! on_csv {
                 ($space:expr) => {{
                     let table = CsvTabular::load($space, settings)?;
-                    let space = SubsetSpace::new($space, table.archs().cloned());
+                    let space = table.space();
                     run_on(
                         config,
                         config_text,
@@ -170,8 +166,8 @@ pub fn run_experiment(
             match settings.space.as_str() {
                 "nb201" => on_csv!(Nb201Space::new()),
                 "nb101" => on_csv!(Nb101Space::default()),
-                "nas-bench-macro" => on_csv!(NbMacroSpace::default()),
-                "transnas-bench-101-micro" => on_csv!(TransNasMicroSpace::default()),
+                "nas-bench-macro" => on_csv!(NbMacroSpace::new()),
+                "transnas-bench-101-micro" => on_csv!(TransNasMicroSpace::new()),
                 "transnas-bench-101-macro" => on_csv!(TransNasMacroSpace::default()),
                 "nas-bench-nlp" => on_csv!(NlpSpace::default()),
                 other => Err(setting_error(
@@ -184,18 +180,6 @@ pub fn run_experiment(
             }
         }
     }
-}
-
-/// A subset whose member order (and so every seeded draw from it) does not
-/// depend on the hash-map order the table was stored in.
-fn subset_in_text_order<'a, S>(base: S, archs: impl Iterator<Item = &'a S::Arch>) -> SubsetSpace<S>
-where
-    S: SearchSpace,
-    S::Arch: 'a,
-{
-    let mut archs: Vec<(String, S::Arch)> = archs.map(|a| (base.format(a), a.clone())).collect();
-    archs.sort_by(|a, b| a.0.cmp(&b.0));
-    SubsetSpace::new(base, archs.into_iter().map(|(_, a)| a))
 }
 
 fn setting_error(path: &Path, field: &str, message: String) -> ExperimentError {

@@ -1,46 +1,72 @@
-//! A search space restricted to a given set of architectures.
+//! A space restricted to a list of architectures: the cells a tabular
+//! benchmark recorded when it covers only part of its space (NAS-Bench-NLP,
+//! the TransNAS-Bench-101 subsets, a user's CSV table).
+//!
+//! Sampling is uniform over the distinct members (by canonical key), and
+//! neighbourhoods are the underlying space's neighbourhoods kept to members,
+//! so that every proposal can be answered by the benchmark.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use oxinas_core::{Enumerable, ParseArchError, RngCore, SearchSpace};
 use rand::Rng;
 
-/// The architectures of a base space that a table has data for.
-///
-/// Tabular benchmarks that recorded only part of a space (NAS-Bench-NLP's
-/// 14,322 generated cells, TransNAS-Bench-101's NASLib subsets, a user's CSV)
-/// can only answer queries about their members, so optimizers search this
-/// space instead of the base one. Members are identified by the base space's
-/// canonical key. `sample` draws a member uniformly; `neighbors` are the base
-/// neighbours that are members; `mutate` draws one of those, and when an
-/// architecture has none (sparse tables), a uniformly drawn other member — so
-/// on a very sparse table mutation degrades to random sampling, as in NASLib.
-#[derive(Clone, Debug)]
+/// The architectures of `S` listed in a benchmark, as a space of their own.
+#[derive(Debug)]
 pub struct SubsetSpace<S: SearchSpace> {
-    base: S,
-    members: Vec<S::Arch>,
-    index: HashMap<S::Canonical, usize>,
+    inner: S,
+    members: Arc<Vec<S::Arch>>,
+    keys: Arc<HashMap<S::Canonical, usize>>,
+}
+
+impl<S: SearchSpace + Clone> Clone for SubsetSpace<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            members: Arc::clone(&self.members),
+            keys: Arc::clone(&self.keys),
+        }
+    }
 }
 
 impl<S: SearchSpace> SubsetSpace<S> {
-    /// The members of `base` listed in `archs`; architectures with the same
-    /// canonical key count once (the first listed represents them).
-    pub fn new(base: S, archs: impl IntoIterator<Item = S::Arch>) -> Self {
-        let mut members = Vec::new();
-        let mut index = HashMap::new();
+    /// The subset of `inner` made of `archs`; architectures with the same
+    /// canonical key count once (the first one listed represents them).
+    /// Returns `None` when `archs` is empty.
+    pub fn new(inner: S, archs: impl IntoIterator<Item = S::Arch>) -> Option<Self> {
+        let mut keys = HashMap::new();
+        let mut members: Vec<S::Arch> = Vec::new();
         for arch in archs {
-            let key = base.canonical(&arch);
-            if let Entry::Vacant(slot) = index.entry(key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                keys.entry(inner.canonical(&arch))
+            {
                 slot.insert(members.len());
                 members.push(arch);
             }
         }
-        Self {
-            base,
-            members,
-            index,
-        }
+        (!members.is_empty()).then(|| Self {
+            inner,
+            members: Arc::new(members),
+            keys: Arc::new(keys),
+        })
+    }
+
+    /// The underlying space.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Whether `arch` (or an equivalent architecture) is a member.
+    pub fn contains(&self, arch: &S::Arch) -> bool {
+        self.keys.contains_key(&self.inner.canonical(arch))
+    }
+
+    /// The listed member equivalent to `arch`, if any.
+    pub fn representative(&self, arch: &S::Arch) -> Option<&S::Arch> {
+        self.keys
+            .get(&self.inner.canonical(arch))
+            .map(|&i| &self.members[i])
     }
 
     /// Number of distinct members.
@@ -48,21 +74,9 @@ impl<S: SearchSpace> SubsetSpace<S> {
         self.members.len()
     }
 
-    /// Whether there are no members.
+    /// Never true for a constructed subset; present for symmetry with `len`.
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
-    }
-
-    /// The base space.
-    pub fn base(&self) -> &S {
-        &self.base
-    }
-
-    /// The member computing the same function as `arch`, if any.
-    pub fn member(&self, arch: &S::Arch) -> Option<&S::Arch> {
-        self.index
-            .get(&self.base.canonical(arch))
-            .map(|&i| &self.members[i])
     }
 }
 
@@ -71,57 +85,50 @@ impl<S: SearchSpace> SearchSpace for SubsetSpace<S> {
     type Canonical = S::Canonical;
 
     fn name(&self) -> &'static str {
-        self.base.name()
+        self.inner.name()
     }
 
-    /// A uniformly drawn member.
-    ///
-    /// # Panics
-    /// When the subset is empty; construct it from a non-empty table.
     fn sample(&self, rng: &mut dyn RngCore) -> S::Arch {
-        assert!(!self.members.is_empty(), "sampling from an empty subset");
         self.members[rng.random_range(0..self.members.len())].clone()
     }
 
+    /// A uniformly chosen member neighbour; when `arch` has none, a uniformly
+    /// chosen other member (a jump, since the subset is sparse in its space).
     fn mutate(&self, arch: &S::Arch, rng: &mut dyn RngCore) -> S::Arch {
-        let neighbors = self.neighbors(arch);
-        if !neighbors.is_empty() {
-            return neighbors[rng.random_range(0..neighbors.len())].clone();
+        let near = self.neighbors(arch);
+        if !near.is_empty() {
+            return near[rng.random_range(0..near.len())].clone();
         }
-        let own = self.index.get(&self.base.canonical(arch)).copied();
-        if self.members.len() < 2 && own.is_some() {
-            return arch.clone();
+        let key = self.inner.canonical(arch);
+        if self.members.len() == 1 && self.inner.canonical(&self.members[0]) == key {
+            return self.members[0].clone();
         }
         loop {
-            let i = rng.random_range(0..self.members.len());
-            if Some(i) != own {
-                return self.members[i].clone();
+            let other = self.sample(rng);
+            if self.inner.canonical(&other) != key {
+                return other;
             }
         }
     }
 
-    /// Base neighbours that are members, each class once, never `arch`'s own
-    /// class (a base move can leave the computed function unchanged).
+    /// The underlying neighbours that are members, each replaced by its listed
+    /// representative, without repeats or `arch`'s own class, in the underlying order.
     fn neighbors(&self, arch: &S::Arch) -> Vec<S::Arch> {
-        let own = self.base.canonical(arch);
-        let mut out: Vec<S::Arch> = Vec::new();
-        for n in self.base.neighbors(arch) {
-            let key = self.base.canonical(&n);
-            if key == own {
-                continue;
-            }
-            if let Some(&i) = self.index.get(&key) {
-                let m = &self.members[i];
-                if !out.contains(m) {
-                    out.push(m.clone());
-                }
-            }
-        }
-        out
+        let own = self.inner.canonical(arch);
+        let mut seen = HashSet::new();
+        self.inner
+            .neighbors(arch)
+            .into_iter()
+            .filter_map(|n| {
+                let key = self.inner.canonical(&n);
+                let &i = self.keys.get(&key)?;
+                (key != own && seen.insert(i)).then(|| self.members[i].clone())
+            })
+            .collect()
     }
 
     fn canonical(&self, arch: &S::Arch) -> S::Canonical {
-        self.base.canonical(arch)
+        self.inner.canonical(arch)
     }
 
     fn cardinality(&self) -> Option<u128> {
@@ -129,15 +136,30 @@ impl<S: SearchSpace> SearchSpace for SubsetSpace<S> {
     }
 
     fn format(&self, arch: &S::Arch) -> String {
-        self.base.format(arch)
+        self.inner.format(arch)
     }
 
+    /// Parses with the underlying format and returns the listed member
+    /// equivalent to it; an architecture outside the subset is an error.
     fn parse(&self, text: &str) -> Result<S::Arch, ParseArchError> {
-        self.base.parse(text)
+        let arch = self.inner.parse(text)?;
+        if let Some(member) = self.representative(&arch) {
+            Ok(member.clone())
+        } else {
+            Err(ParseArchError::new(
+                self.inner.name(),
+                text,
+                format!(
+                    "one of the {} architectures of this subset",
+                    self.members.len()
+                ),
+            ))
+        }
     }
 }
 
 impl<S: SearchSpace> Enumerable for SubsetSpace<S> {
+    /// The members in the order they were listed.
     fn enumerate(&self) -> Box<dyn Iterator<Item = S::Arch> + '_> {
         Box::new(self.members.iter().cloned())
     }
@@ -148,32 +170,50 @@ mod tests {
     use oxinas_core::seed::rng_from_seed;
 
     use super::*;
-    use crate::Nb201Space;
+    use crate::{Nb201Space, TransNasMicroSpace};
 
     #[test]
-    fn stays_inside_the_members() {
-        let space = Nb201Space::new();
-        // Every 50th cell of the official order.
-        let members: Vec<_> = space.enumerate().step_by(50).collect();
-        let subset = SubsetSpace::new(space, members.clone());
-        assert!(subset.len() <= members.len() && subset.len() > 250);
-        let mut rng = rng_from_seed(1);
+    fn samples_and_mutations_stay_in_the_subset() {
+        let inner = TransNasMicroSpace::new();
+        let members: Vec<_> = inner.enumerate().step_by(7).collect();
+        let space = SubsetSpace::new(inner, members.clone()).unwrap();
+        let classes: HashSet<_> = members.iter().map(|a| space.canonical(a)).collect();
+        assert_eq!(space.len(), classes.len());
+        let members: Vec<_> = space.enumerate().collect();
+        let mut rng = rng_from_seed(9);
         for _ in 0..300 {
-            let a = subset.sample(&mut rng);
-            assert!(subset.member(&a).is_some());
-            let b = subset.mutate(&a, &mut rng);
-            assert!(subset.member(&b).is_some());
-            assert_ne!(subset.canonical(&a), subset.canonical(&b));
-            for n in subset.neighbors(&a) {
-                assert!(subset.member(&n).is_some());
-                assert!(
-                    space
-                        .neighbors(&a)
-                        .iter()
-                        .any(|m| space.canonical(m) == space.canonical(&n))
-                );
-            }
+            let a = space.sample(&mut rng);
+            assert!(members.contains(&a));
+            let b = space.mutate(&a, &mut rng);
+            assert!(members.contains(&b));
+            assert_ne!(space.canonical(&a), space.canonical(&b));
+            assert!(space.neighbors(&a).iter().all(|n| members.contains(n)));
         }
-        assert_eq!(subset.enumerate().count(), subset.len());
+        let outside = inner_outside(&space);
+        let text = TransNasMicroSpace::new().format(&outside);
+        assert!(
+            space
+                .parse(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("of this subset")
+        );
+        assert!(SubsetSpace::new(TransNasMicroSpace::new(), Vec::new()).is_none());
+    }
+
+    fn inner_outside(space: &SubsetSpace<TransNasMicroSpace>) -> crate::TransNasMicroArch {
+        TransNasMicroSpace::new()
+            .enumerate()
+            .find(|a| !space.contains(a))
+            .unwrap()
+    }
+
+    #[test]
+    fn equivalent_members_count_once() {
+        let inner = Nb201Space::new();
+        let all: Vec<_> = inner.enumerate().collect();
+        let space = SubsetSpace::new(inner, all).unwrap();
+        assert_eq!(space.len(), 6_466);
+        assert_eq!(space.cardinality(), Some(6_466));
     }
 }
