@@ -28,7 +28,7 @@
 //! assert!(space.vector_encoding("pathh").unwrap_err().to_string().contains("trunc_path"));
 //! ```
 //!
-//! Spaces so far: NAS-Bench-201 ([`nb201`]).
+//! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -53,6 +53,7 @@ pub mod edge_op_cell;
 mod error;
 pub mod gcn;
 mod graph_encoding;
+pub mod nb101;
 pub mod nb201;
 pub mod one_hot;
 pub mod op_dag;
