@@ -6,7 +6,9 @@
 //! and fails with a [`oxinas_core::DataError`] naming the file and the place
 //! when a file is not what it should be.
 
+mod asr;
 mod crc32c;
+mod csv_table;
 mod nb101_full_table;
 mod nb101_full_tabular;
 mod nb101_model_metrics;
@@ -17,8 +19,15 @@ mod nb101_tfrecord;
 mod nb201_dataset;
 mod nb201_table;
 mod nb201_tabular;
+mod nb_macro;
+mod nlp;
+mod nlp_log;
 mod tfrecord;
+mod transnas;
 
+pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
+pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
+pub use nb_macro::{NB_MACRO_EPOCHS, NB_MACRO_FILE, NbMacroRecord, NbMacroTabular};
 pub use nb101_full_table::{Nb101Cell, Nb101FullTable, Nb101RunResult};
 pub use nb101_full_tabular::{Nb101FullTabular, Nb101Noise};
 pub use nb101_model_metrics::{Nb101EvaluationData, Nb101ModelMetrics};
@@ -29,4 +38,10 @@ pub use nb101_tfrecord::{Nb101Run, Nb101TfRecordReader};
 pub use nb201_dataset::Nb201Dataset;
 pub use nb201_table::{Nb201Record, Nb201Table, Nb201TrainResult};
 pub use nb201_tabular::{Nb201Noise, Nb201Tabular};
+pub use nlp::{NLP_EPOCHS, NlpDataset, NlpLearningCurve, NlpTabular};
+pub use nlp_log::{COMPLETE_STATUS, NlpRun, read_nlp_logs};
 pub use tfrecord::{TfRecordReader, TfRecordWriter};
+pub use transnas::{
+    TRANSNAS_FINAL, TRANSNAS_MACRO_FILE, TRANSNAS_MICRO_FILE, TransNasMacroSubset,
+    TransNasMicroSubset, TransNasRecord, TransNasSubset, TransNasTask,
+};

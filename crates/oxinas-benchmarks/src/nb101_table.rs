@@ -207,6 +207,13 @@ impl Nb101Table {
                 "expected the line to end with a newline (truncated file?)".into(),
             ));
         }
+        if rows.is_empty() {
+            return Err(malformed(
+                2,
+                None,
+                "expected at least one row after the header".into(),
+            ));
+        }
         let mut by_hash = HashMap::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             if let Some(first) = by_hash.insert(row.hash, i) {

@@ -27,13 +27,18 @@ pub struct TfRecordReader {
     offset: u64,
     /// Set after an error, which ends the iteration.
     failed: bool,
+    /// Size of the file, to refuse lengths that run past its end before
+    /// allocating for them.
+    file_len: u64,
 }
 
 impl TfRecordReader {
     /// Opens `path`.
     pub fn open(path: &Path) -> Result<Self, DataError> {
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
         Ok(Self {
+            file_len,
             reader: BufReader::with_capacity(1 << 20, file),
             path: path.to_owned(),
             record: 0,
@@ -94,6 +99,15 @@ impl TfRecordReader {
             ));
         }
         let length = u64::from_le_bytes(length_bytes);
+        let remaining = self.file_len.saturating_sub(self.offset + 12);
+        if length.saturating_add(4) > remaining {
+            return Err(self.malformed(
+                "data",
+                format!(
+                    "expected {length} bytes of data and a 4-byte checksum, the file has {remaining} bytes left (truncated file?)"
+                ),
+            ));
+        }
         let length = usize::try_from(length).map_err(|_| {
             self.malformed(
                 "length",

@@ -232,6 +232,7 @@ fn truncated_files_are_reported_with_file_and_line() {
     let message = error_of(&cut);
     assert!(message.contains("line 3"), "{message}");
     assert!(error_of("").contains("line 1"));
+    assert!(error_of(HEADER).contains("at least one row"));
 }
 
 #[test]

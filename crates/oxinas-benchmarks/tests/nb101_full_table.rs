@@ -218,3 +218,18 @@ fn inconsistent_records_name_the_record_and_field() {
         assert!(message.contains(&path.display().to_string()), "{message}");
     }
 }
+
+#[test]
+fn a_truncated_file_names_the_record_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.tfrecord");
+    write(&path, &good_records());
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    let message = Nb101FullTable::from_tfrecord(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("record 4 (byte"), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+}

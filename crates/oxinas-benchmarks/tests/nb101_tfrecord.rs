@@ -135,10 +135,13 @@ fn truncated_files_name_the_record_and_the_part_cut() {
             "length header: expected 12 bytes, the file ends after 5",
         ),
         (first + 12 + 100, "record 1"),
-        (first + 12 + 100, "the file ends after 100 (truncated"),
+        (
+            first + 12 + 100,
+            "data: expected 393 bytes of data and a 4-byte checksum, the file has 100 bytes left",
+        ),
         (
             first - 2,
-            "record 0 (byte 0), data checksum: expected 4 bytes, the file ends after 2",
+            "record 0 (byte 0), data: expected 393 bytes of data and a 4-byte checksum, the file has 395 bytes left",
         ),
     ];
     for (length, expected) in cases {

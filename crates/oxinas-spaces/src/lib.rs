@@ -4,6 +4,7 @@
 //! neighbourhoods, a canonical key that merges architectures computing the same
 //! function, and the official string format of its benchmark.
 
+mod asr;
 mod nb101;
 mod nb101_arch;
 mod nb101_enumeration;
@@ -14,9 +15,29 @@ mod nb101_prune;
 mod nb101_relabel;
 mod nb201;
 mod nb201_index;
+mod nb_macro;
+mod nlp;
+mod nlp_canonical;
+mod nlp_cell;
+mod nlp_generator;
+mod nlp_recipe;
+mod ofa;
+mod transnas_macro;
+mod transnas_micro;
 
+pub use asr::{ASR_NODES, ASR_OPS, ASR_SIZE, AsrArch, AsrSpace, asr_model_hash};
+pub use nb_macro::{
+    NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
+};
 pub use nb101::{NB101_NUM_CELLS, Nb101Space};
 pub use nb101_arch::{NB101_MAX_EDGES, NB101_MAX_VERTICES, Nb101Arch};
 pub use nb101_hash::Nb101Hash;
 pub use nb101_op::Nb101Op;
 pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
+pub use nlp::NlpSpace;
+pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
+pub use ofa::{OFA_LAYERS, OFA_MAX_DEPTH, OFA_UNITS, OfaArch, OfaSpace};
+pub use transnas_macro::{TRANSNAS_MACRO_SIZE, TransNasMacroArch, TransNasMacroSpace};
+pub use transnas_micro::{
+    TRANSNAS_MICRO_SIZE, TransNasMicroArch, TransNasMicroOp, TransNasMicroSpace,
+};

@@ -241,14 +241,17 @@ impl Nb101Arch {
     }
 
     /// The label of `vertex` in the official module hash: -1 for the input,
-    /// -2 for the output, the op's label otherwise.
-    pub fn label(&self, vertex: usize) -> i8 {
-        if vertex == 0 {
-            -1
-        } else if vertex + 1 == self.num_vertices() {
-            -2
+    /// -2 for the output, the op's label otherwise; `None` outside the cell.
+    pub fn label(&self, vertex: usize) -> Option<i8> {
+        let n = self.num_vertices();
+        if vertex >= n {
+            None
+        } else if vertex == 0 {
+            Some(-1)
+        } else if vertex + 1 == n {
+            Some(-2)
         } else {
-            self.ops[vertex].label()
+            Some(self.ops[vertex].label())
         }
     }
 
@@ -335,8 +338,8 @@ mod tests {
         assert_eq!(arch.op(2), Some(Nb101Op::MaxPool3x3));
         assert_eq!(arch.op(3), None);
         assert_eq!(
-            (0..4).map(|v| arch.label(v)).collect::<Vec<_>>(),
-            [-1, 0, 2, -2]
+            (0..5).map(|v| arch.label(v)).collect::<Vec<_>>(),
+            [Some(-1), Some(0), Some(2), Some(-2), None]
         );
         let from_matrix = Nb101Arch::new(
             &[

@@ -158,7 +158,8 @@ pub(crate) fn hash_pruned(arch: &Nb101Arch) -> Nb101Hash {
             initial_hash(
                 rows[v].count_ones() as usize,
                 predecessors[v].count_ones() as usize,
-                arch.label(v),
+                // v < n, so the label exists.
+                arch.label(v).unwrap_or_default(),
             )
         })
         .collect();
