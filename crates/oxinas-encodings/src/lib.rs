@@ -28,7 +28,8 @@
 //! assert!(space.vector_encoding("pathh").unwrap_err().to_string().contains("trunc_path"));
 //! ```
 //!
-//! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]).
+//! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]),
+//! NAS-Bench-NLP ([`nlp`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -55,6 +56,7 @@ pub mod gcn;
 mod graph_encoding;
 pub mod nb101;
 pub mod nb201;
+pub mod nlp;
 pub mod one_hot;
 pub mod op_dag;
 pub mod path;
