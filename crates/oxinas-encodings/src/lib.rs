@@ -29,7 +29,8 @@
 //! ```
 //!
 //! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]),
-//! NAS-Bench-NLP ([`nlp`]).
+//! NAS-Bench-NLP ([`nlp`]), NAS-Bench-Macro ([`nb_macro`]), TransNAS-Bench-101
+//! micro ([`transnas_micro`]) and macro ([`transnas_macro`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -56,11 +57,14 @@ pub mod gcn;
 mod graph_encoding;
 pub mod nb101;
 pub mod nb201;
+pub mod nb_macro;
 pub mod nlp;
 pub mod one_hot;
 pub mod op_dag;
 pub mod path;
 mod registry;
+pub mod transnas_macro;
+pub mod transnas_micro;
 mod vector_encoding;
 
 pub use doc2vec_features::Doc2VecFeatures;
