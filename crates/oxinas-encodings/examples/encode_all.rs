@@ -1,7 +1,10 @@
 //! Times encoding every architecture of an enumerable space (NAS-Bench-201:
-//! 15,625 cells; NAS-Bench-101: 423,624) with each of its registered encodings.
+//! 15,625 cells; NAS-Bench-101: 423,624; NAS-Bench-Macro: 6,561;
+//! TransNAS-Bench-101 micro: 4,096, macro: 3,256) with each of its registered
+//! encodings.
 //!
-//! `cargo run --release -p oxinas-encodings --example encode_all [nb201|nb101] [repeats]`
+//! `cargo run --release -p oxinas-encodings --example encode_all [space] [repeats]`
+//! with space one of nb201 (default), nb101, nb-macro, transnas-micro, transnas-macro.
 //!
 //! Vector encodings write the whole space into one preallocated matrix;
 //! graph encodings reuse one set of buffers. Each encoding is timed `repeats`
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use oxinas_core::Enumerable;
 use oxinas_encodings::{EncodableSpace, Encoding, GraphBuffers};
-use oxinas_spaces::{Nb101Space, Nb201Space};
+use oxinas_spaces::{Nb101Space, Nb201Space, NbMacroSpace, TransNasMacroSpace, TransNasMicroSpace};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let space = std::env::args().nth(1).unwrap_or_else(|| "nb201".into());
@@ -28,7 +31,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match space.as_str() {
         "nb201" => time_all(&Nb201Space::new(), repeats),
         "nb101" => time_all(&Nb101Space::new(), repeats),
-        other => Err(format!("unknown space `{other}`; expected nb201 or nb101").into()),
+        "nb-macro" => time_all(&NbMacroSpace::new(), repeats),
+        "transnas-micro" => time_all(&TransNasMicroSpace::new(), repeats),
+        "transnas-macro" => time_all(&TransNasMacroSpace::new(), repeats),
+        other => Err(format!(
+            "unknown space `{other}`; expected nb201, nb101, nb-macro, transnas-micro or transnas-macro"
+        )
+        .into()),
     }
 }
 
