@@ -1,10 +1,11 @@
 //! Times encoding every architecture of an enumerable space (NAS-Bench-201:
 //! 15,625 cells; NAS-Bench-101: 423,624; NAS-Bench-Macro: 6,561;
-//! TransNAS-Bench-101 micro: 4,096, macro: 3,256) with each of its registered
-//! encodings.
+//! TransNAS-Bench-101 micro: 4,096, macro: 3,256; NAS-Bench-ASR: 13,824) with
+//! each of its registered encodings.
 //!
 //! `cargo run --release -p oxinas-encodings --example encode_all [space] [repeats]`
-//! with space one of nb201 (default), nb101, nb-macro, transnas-micro, transnas-macro.
+//! with space one of nb201 (default), nb101, nb-macro, transnas-micro,
+//! transnas-macro, asr.
 //!
 //! Vector encodings write the whole space into one preallocated matrix;
 //! graph encodings reuse one set of buffers. Each encoding is timed `repeats`
@@ -20,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use oxinas_core::Enumerable;
 use oxinas_encodings::{EncodableSpace, Encoding, GraphBuffers};
-use oxinas_spaces::{Nb101Space, Nb201Space, NbMacroSpace, TransNasMacroSpace, TransNasMicroSpace};
+use oxinas_spaces::{
+    AsrSpace, Nb101Space, Nb201Space, NbMacroSpace, TransNasMacroSpace, TransNasMicroSpace,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let space = std::env::args().nth(1).unwrap_or_else(|| "nb201".into());
@@ -34,8 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "nb-macro" => time_all(&NbMacroSpace::new(), repeats),
         "transnas-micro" => time_all(&TransNasMicroSpace::new(), repeats),
         "transnas-macro" => time_all(&TransNasMacroSpace::new(), repeats),
+        "asr" => time_all(&AsrSpace::new(), repeats),
         other => Err(format!(
-            "unknown space `{other}`; expected nb201, nb101, nb-macro, transnas-micro or transnas-macro"
+            "unknown space `{other}`; expected nb201, nb101, nb-macro, transnas-micro, transnas-macro or asr"
         )
         .into()),
     }

@@ -30,7 +30,8 @@
 //!
 //! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]),
 //! NAS-Bench-NLP ([`nlp`]), NAS-Bench-Macro ([`nb_macro`]), TransNAS-Bench-101
-//! micro ([`transnas_micro`]) and macro ([`transnas_macro`]).
+//! micro ([`transnas_micro`]) and macro ([`transnas_macro`]), NAS-Bench-ASR
+//! ([`asr`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -49,6 +50,7 @@
 //! - [`doc2vec_features`]: the NAS-Bench-NLP release's doc2vec embeddings,
 //!   to go with that space's graph encoding as per-graph features.
 
+pub mod asr;
 pub mod choice_sequence;
 pub mod doc2vec_features;
 pub mod edge_op_cell;
