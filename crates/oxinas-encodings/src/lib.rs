@@ -31,7 +31,7 @@
 //! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]),
 //! NAS-Bench-NLP ([`nlp`]), NAS-Bench-Macro ([`nb_macro`]), TransNAS-Bench-101
 //! micro ([`transnas_micro`]) and macro ([`transnas_macro`]), NAS-Bench-ASR
-//! ([`asr`]).
+//! ([`asr`]), Once-for-All MobileNetV3 ([`ofa`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -61,6 +61,7 @@ pub mod nb101;
 pub mod nb201;
 pub mod nb_macro;
 pub mod nlp;
+pub mod ofa;
 pub mod one_hot;
 pub mod op_dag;
 pub mod path;
