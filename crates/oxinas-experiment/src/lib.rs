@@ -37,7 +37,9 @@ mod progress;
 mod report;
 mod runner;
 
-pub use benchmark_config::{BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig};
+pub use benchmark_config::{
+    BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,
+};
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use error::ExperimentError;
 pub use optimizer_config::OptimizerConfig;
