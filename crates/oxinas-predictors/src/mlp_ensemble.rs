@@ -117,16 +117,18 @@ impl DenseNetwork {
         acts[acts.len() - 1][0]
     }
 
-    /// Adds to `grad` the gradient of `d_out * output` at `x`; returns the
-    /// gradient with respect to the input (for networks stacked on others).
+    /// Runs the network at `x`, asks `loss_derivative` for d loss / d output,
+    /// adds the parameter gradient to `grad` and returns the gradient with
+    /// respect to the input (for networks stacked on others).
     pub(crate) fn backward(
         &self,
         x: &[f64],
-        d_out: f64,
+        loss_derivative: impl FnOnce(f64) -> f64,
         grad: &mut [f64],
         acts: &mut Vec<Vec<f64>>,
     ) -> Vec<f64> {
         self.forward_all(x, acts);
+        let d_out = loss_derivative(acts[acts.len() - 1][0]);
         let layers = self.sizes.len() - 1;
         let mut offsets = Vec::with_capacity(layers);
         let mut offset = 0;
@@ -285,12 +287,20 @@ impl MlpEnsemble {
                 grad.iter_mut().for_each(|g| *g = 0.0);
                 let scale = 1.0 / batch.len() as f64;
                 for &i in batch {
-                    let p = net.predict(&x[i]);
-                    let d = match self.config.loss {
-                        MlpLoss::Mse => 2.0 * (p - t[i]),
-                        MlpLoss::Mape => (p - t[i]).signum() / t[i],
-                    };
-                    net.backward(&x[i], d * scale, &mut grad, &mut acts);
+                    let loss = self.config.loss;
+                    let target = t[i];
+                    net.backward(
+                        &x[i],
+                        |p| {
+                            scale
+                                * match loss {
+                                    MlpLoss::Mse => 2.0 * (p - target),
+                                    MlpLoss::Mape => (p - target).signum() / target,
+                                }
+                        },
+                        &mut grad,
+                        &mut acts,
+                    );
                 }
                 if self.config.weight_decay > 0.0 {
                     for (g, p) in grad.iter_mut().zip(net.params_mut().iter()) {
