@@ -1,1 +1,28 @@
-fn main() {}
+//! `cargo xtask`: the command line over the oxinas crates.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod experiment_command;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// oxinas automation.
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "oxinas automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment described by a TOML config and record it.
+    Experiment(experiment_command::ExperimentArgs),
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Experiment(args) => experiment_command::run(args),
+    }
+}

@@ -1,9 +1,38 @@
-//! Benchmark adapters.
+//! Benchmark adapters: published NAS benchmark data as [`oxinas_core::Evaluator`]s
+//! and [`oxinas_core::GroundTruth`]s.
+//!
+//! Each adapter reads the benchmark's published format from the data
+//! directory ([`oxinas_core::data_root`]), documents which metric is which,
+//! and fails with a [`oxinas_core::DataError`] naming the file and the place
+//! when a file is not what it should be.
 
+mod crc32c;
+mod nb101_full_table;
+mod nb101_full_tabular;
+mod nb101_model_metrics;
+mod nb101_subset;
+mod nb101_table;
+mod nb101_tabular;
+mod nb101_tfrecord;
+mod nb201_dataset;
+mod nb201_table;
+mod nb201_tabular;
 mod nb301;
 mod nb301_encoding;
 mod nb301_surrogate;
+mod tfrecord;
 
+pub use nb101_full_table::{Nb101Cell, Nb101FullTable, Nb101RunResult};
+pub use nb101_full_tabular::{Nb101FullTabular, Nb101Noise};
+pub use nb101_model_metrics::{Nb101EvaluationData, Nb101ModelMetrics};
+pub use nb101_subset::Nb101Subset;
+pub use nb101_table::{NB101_EPOCHS, Nb101Record, Nb101Table};
+pub use nb101_tabular::Nb101Tabular;
+pub use nb101_tfrecord::{Nb101Run, Nb101TfRecordReader};
+pub use nb201_dataset::Nb201Dataset;
+pub use nb201_table::{Nb201Record, Nb201Table, Nb201TrainResult};
+pub use nb201_tabular::{Nb201Noise, Nb201Tabular};
 pub use nb301::{NB301_YAHPO_DIR, Nb301Benchmark};
 pub use nb301_encoding::{NB301_CATEGORICAL_INPUTS, Nb301Encoding, nb301_input_names};
 pub use nb301_surrogate::{NB301_EPOCHS, Nb301Prediction, Nb301Surrogate};
+pub use tfrecord::{TfRecordReader, TfRecordWriter};

@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 /// Simulated seconds follow the NAS-Bench-201 protocol: a query whose cost would
 /// push the total past the limit ends the search and is not counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Maximum number of evaluated queries.
+    #[serde(default)]
     pub queries: Option<u64>,
     /// Maximum total cost in simulated seconds.
+    #[serde(default)]
     pub simulated_seconds: Option<f64>,
 }
 

@@ -1,1 +1,46 @@
-//! experiment
+//! Experiments: a TOML file names a benchmark, a search protocol, optimizers
+//! and the metrics to report; [`run_experiment`] runs every trial
+//! (optimizers x seeds) on a thread pool and records the run.
+//!
+//! Results do not depend on the thread count: each trial draws only from
+//! seeds derived from (experiment seed, trial index), and trajectories are
+//! written in trial order.
+//!
+//! ```toml
+//! name = "nb201-table5"
+//! seed = 0
+//! trials = 500
+//!
+//! [benchmark]
+//! name = "nb201"
+//! dataset = "cifar10-valid"
+//!
+//! [search]
+//! fidelity = 12
+//! budget = { simulated_seconds = 12000 }
+//!
+//! [[optimizer]]
+//! kind = "regularized_evolution"
+//! population = 10
+//! tournament = 3
+//!
+//! [[report]]
+//! label = "C10 valid"
+//! metric = "cifar10-valid/valid@200"
+//! ```
+
+mod benchmark_config;
+mod config;
+mod error;
+mod optimizer_config;
+mod progress;
+mod report;
+mod runner;
+
+pub use benchmark_config::{BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig};
+pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
+pub use error::ExperimentError;
+pub use optimizer_config::OptimizerConfig;
+pub use progress::{NoProgress, Progress};
+pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck};
+pub use runner::{RunOptions, run_experiment};

@@ -1,32 +1,20 @@
 //! Test support shared by the oxinas crates.
 //!
-//! Tests that need benchmark data call [`data_file`]. When the file is missing,
-//! a local run skips the test with a message, while a CI run (`CI` set) fails,
-//! because CI always has the data.
+//! * [`data_file`] locates benchmark data: when the file is missing, a local run
+//!   skips the test with a message, while a CI run (`CI` set) fails, because CI
+//!   always has the data.
+//! * [`SpaceLaws`] checks, as property tests, the laws every
+//!   [`SearchSpace`](oxinas_core::SearchSpace) must obey; a space runs them in
+//!   one line, e.g. `SpaceLaws::new(&space, |a| space.is_valid(a)).assert();`.
+//! * [`check_uniform_sampling`] checks with a chi-square test that an
+//!   [`Enumerable`](oxinas_core::Enumerable) space samples uniformly.
 
-#![allow(clippy::print_stderr)]
+mod chi_square;
+mod data_file;
+mod space_laws;
+mod uniform_sampling;
 
-use std::path::PathBuf;
-
-use oxinas_core::{DATA_ENV, data_root};
-
-/// The path of `relative` under the data directory, or `None` (after saying so
-/// on stderr) when it is missing outside CI.
-///
-/// # Panics
-/// When the file is missing and the `CI` environment variable is set.
-pub fn data_file(relative: &str) -> Option<PathBuf> {
-    let path = data_root().join(relative);
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!(
-        "benchmark data {} not found (set {DATA_ENV} to the data directory)",
-        path.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}; CI must have it");
-    }
-    eprintln!("skipping: {message}");
-    None
-}
+pub use chi_square::{ChiSquare, chi_square_quantile};
+pub use data_file::data_file;
+pub use space_laws::{LawViolation, SpaceLaws};
+pub use uniform_sampling::check_uniform_sampling;

@@ -1,0 +1,116 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use oxinas_core::Budget;
+use serde::Deserialize;
+
+use crate::{BenchmarkConfig, ExperimentError, OptimizerConfig};
+
+/// An experiment as written in its TOML file. Unknown keys are errors.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Name of the experiment; the default run directory is `runs/<name>`.
+    pub name: String,
+    /// What the experiment reproduces or shows.
+    #[serde(default)]
+    pub description: String,
+    /// The experiment seed; every trial seed derives from it.
+    pub seed: u64,
+    /// Trials (independent repetitions) per optimizer.
+    pub trials: u64,
+    /// The benchmark to search.
+    pub benchmark: BenchmarkConfig,
+    /// Fidelity and budget of each trial.
+    pub search: SearchConfig,
+    /// The optimizers compared (`[[optimizer]]` tables).
+    #[serde(rename = "optimizer")]
+    pub optimizers: Vec<OptimizerConfig>,
+    /// What to report about each trial's returned architecture (`[[report]]` tables).
+    #[serde(rename = "report", default)]
+    pub reports: Vec<ReportMetric>,
+}
+
+/// How each trial searches.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Fidelity (epochs) at which optimizers evaluate.
+    pub fidelity: u32,
+    /// The budget of each trial.
+    pub budget: Budget,
+}
+
+/// A benchmark metric reported for the architecture each trial returns.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportMetric {
+    /// Column heading.
+    pub label: String,
+    /// The benchmark's metric name (e.g. `cifar10/test@200`).
+    pub metric: String,
+    /// Published means to compare with, by optimizer label.
+    #[serde(default)]
+    pub reference: BTreeMap<String, f64>,
+    /// Largest acceptable absolute difference from the reference mean.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+impl ExperimentConfig {
+    /// Parses a config from TOML text; `path` is only used in error messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ExperimentError> {
+        toml::from_str(text).map_err(|e| ExperimentError::Config {
+            path: path.to_owned(),
+            message: with_key_line(text, &e),
+        })
+    }
+
+    /// Reads and parses the config file at `path`.
+    pub fn load(path: &Path) -> Result<(Self, String), ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok((Self::from_toml(&text, path)?, text))
+    }
+}
+
+/// The parser's message, preceded by the line of the offending key when the
+/// parser could only point at the enclosing table.
+///
+/// Tables chosen by a tag (`kind`, `name`) are buffered before they are
+/// checked, so an unknown key there is reported at the table's header (or the
+/// start of its array of tables); the key's own line is what a user needs.
+fn with_key_line(text: &str, error: &toml::de::Error) -> String {
+    let message = error.to_string();
+    let key = error
+        .message()
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(key, _)| key);
+    let (Some(key), Some(span)) = (key, error.span()) else {
+        return message;
+    };
+    // The span points at the table's header, or at the first header of an
+    // array of tables: look through that table or array for the key.
+    let first_line = text[..span.start].matches('\n').count();
+    let header = text.lines().nth(first_line).unwrap_or("").trim();
+    let found = text
+        .lines()
+        .enumerate()
+        .skip(first_line + 1)
+        .take_while(|(_, line)| {
+            let line = line.trim_start();
+            !line.starts_with('[') || line.trim_end() == header
+        })
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+    match found {
+        Some((index, _)) => format!("line {}: unknown key `{key}`\n{message}", index + 1),
+        None => message,
+    }
+}

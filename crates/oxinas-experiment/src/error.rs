@@ -1,0 +1,72 @@
+use std::path::PathBuf;
+
+use oxinas_core::{ConfigError, DataError};
+use oxinas_optimizers::SearchError;
+use oxinas_record::RecordError;
+use thiserror::Error;
+
+/// Why an experiment could not run.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ExperimentError {
+    /// The config file could not be read.
+    #[error("cannot read config {}: {source}", path.display())]
+    ReadConfig {
+        /// The config file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config is not valid TOML or does not follow the schema. The message
+    /// names the line and the key.
+    #[error("invalid config {}: {message}", path.display())]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, with line and column where known.
+        message: String,
+    },
+    /// A setting has a value outside its valid range.
+    #[error("invalid config {}: {source}", path.display())]
+    Setting {
+        /// The config file.
+        path: PathBuf,
+        /// The setting and what is expected.
+        #[source]
+        source: ConfigError,
+    },
+    /// A benchmark file could not be loaded.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The run directory could not be written.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A trial failed.
+    #[error("trial {trial} of {optimizer}: {source}")]
+    Search {
+        /// The optimizer's label.
+        optimizer: String,
+        /// The trial index.
+        trial: u64,
+        /// What went wrong.
+        #[source]
+        source: Box<SearchError>,
+    },
+    /// Reading a reported metric from the benchmark failed.
+    #[error("reporting `{metric}`: {message}")]
+    Report {
+        /// The metric.
+        metric: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// What went wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,147 @@
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use oxinas_record::MeanStd;
+
+/// What an experiment produced: per-optimizer summaries of the reported
+/// metrics over trials, and comparisons with published references.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExperimentReport {
+    /// The experiment's name.
+    pub name: String,
+    /// What it reproduces or shows.
+    pub description: String,
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Column labels of the reported metrics.
+    pub metric_labels: Vec<String>,
+    /// One row per optimizer, in config order.
+    pub optimizers: Vec<OptimizerSummary>,
+    /// Comparisons with reference values given in the config.
+    pub references: Vec<ReferenceCheck>,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// The summary of one optimizer's trials.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerSummary {
+    /// The optimizer's label.
+    pub label: String,
+    /// Number of trials.
+    pub trials: u64,
+    /// Queries per trial.
+    pub queries: MeanStd,
+    /// Each reported metric of the returned architecture, over trials that
+    /// have a value (`None` if none has).
+    pub metrics: Vec<Option<MeanStd>>,
+}
+
+/// Our mean of a metric next to a published one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceCheck {
+    /// The optimizer's label.
+    pub optimizer: String,
+    /// The metric's label.
+    pub metric: String,
+    /// Our mean.
+    pub ours: f64,
+    /// The published mean.
+    pub reference: f64,
+    /// Largest acceptable absolute difference, if given.
+    pub tolerance: Option<f64>,
+}
+
+impl ReferenceCheck {
+    /// Whether the difference is within tolerance (`None` without a tolerance).
+    pub fn within_tolerance(&self) -> Option<bool> {
+        self.tolerance
+            .map(|t| (self.ours - self.reference).abs() <= t)
+    }
+}
+
+impl ExperimentReport {
+    /// The summary of the optimizer labelled `label`.
+    pub fn optimizer(&self, label: &str) -> Option<&OptimizerSummary> {
+        self.optimizers.iter().find(|o| o.label == label)
+    }
+
+    /// The results table in Markdown: mean ± sample std over trials.
+    pub fn table_markdown(&self) -> String {
+        let mut out = String::from("| optimizer | trials | queries |");
+        for label in &self.metric_labels {
+            let _ = write!(out, " {label} |");
+        }
+        out.push_str("\n|---|---:|---:|");
+        out.push_str(&"---:|".repeat(self.metric_labels.len()));
+        out.push('\n');
+        for row in &self.optimizers {
+            let _ = write!(
+                out,
+                "| {} | {} | {:.1} |",
+                row.label, row.trials, row.queries.mean
+            );
+            for metric in &row.metrics {
+                match metric {
+                    Some(m) => {
+                        let _ = write!(out, " {m:.2} |");
+                    }
+                    None => out.push_str(" n/a |"),
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The reference comparison in Markdown (empty without references).
+    pub fn references_markdown(&self) -> String {
+        if self.references.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from(
+            "| optimizer | metric | ours | reference | difference | tolerance |\n|---|---|---:|---:|---:|---|\n",
+        );
+        for r in &self.references {
+            let verdict = match (r.tolerance, r.within_tolerance()) {
+                (Some(t), Some(true)) => format!("±{t} ok"),
+                (Some(t), _) => format!("±{t} EXCEEDED"),
+                (None, _) => "-".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {:.2} | {:+.2} | {} |",
+                r.optimizer,
+                r.metric,
+                r.ours,
+                r.reference,
+                r.ours - r.reference,
+                verdict
+            );
+        }
+        out
+    }
+
+    /// The whole `summary.md`.
+    pub fn summary_markdown(&self) -> String {
+        let mut out = format!("# {}\n\n", self.name);
+        if !self.description.trim().is_empty() {
+            let _ = writeln!(out, "{}\n", self.description.trim());
+        }
+        out.push_str(
+            "Mean ± sample standard deviation over trials of the architecture each trial returned.\n\n",
+        );
+        out.push_str(&self.table_markdown());
+        let references = self.references_markdown();
+        if !references.is_empty() {
+            out.push_str("\n## Compared with the published values\n\n");
+            out.push_str(&references);
+        }
+        let _ = write!(
+            out,
+            "\nFiles: `manifest.json` (config, seeds, code and host), `trajectories.jsonl` (every query), `trials.jsonl` (each trial's result). Worker threads: {}.\n",
+            self.threads
+        );
+        out
+    }
+}

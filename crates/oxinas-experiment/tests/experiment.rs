@@ -1,0 +1,191 @@
+//! The experiment runner end to end on NAS-Bench-201.
+
+use std::path::{Path, PathBuf};
+
+use oxinas_experiment::{
+    ExperimentConfig, ExperimentReport, NoProgress, RunOptions, run_experiment,
+};
+use oxinas_testkit::data_file;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
+    let path = Path::new("inline.toml");
+    let config = ExperimentConfig::from_toml(text, path).unwrap();
+    let options = RunOptions {
+        config_path: path.to_owned(),
+        out_dir: out.to_owned(),
+        threads: Some(threads),
+        repo_dir: workspace_root(),
+    };
+    run_experiment(&config, text, &options, &NoProgress).unwrap()
+}
+
+const SMALL: &str = r#"
+name = "small"
+seed = 3
+trials = 24
+
+[benchmark]
+name = "nb201"
+dataset = "cifar100"
+noise = "random_seed"
+
+[search]
+fidelity = 200
+budget = { queries = 40 }
+
+[[optimizer]]
+kind = "random_search"
+
+[[optimizer]]
+kind = "regularized_evolution"
+population = 8
+tournament = 3
+
+[[optimizer]]
+kind = "local_search"
+
+[[report]]
+label = "C100 valid"
+metric = "cifar100/valid@200"
+"#;
+
+#[test]
+fn records_are_identical_across_runs_and_thread_counts() {
+    if data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = run(SMALL, &dir.path().join("a"), 1);
+    let b = run(SMALL, &dir.path().join("b"), 2);
+    let c = run(SMALL, &dir.path().join("c"), 2);
+    let read = |run: &str, file: &str| std::fs::read(dir.path().join(run).join(file)).unwrap();
+    for file in ["trajectories.jsonl", "trials.jsonl"] {
+        assert!(read("a", file) == read("b", file), "{file}: 1 vs 2 threads");
+        assert!(read("b", file) == read("c", file), "{file}: two runs");
+    }
+    // The summary states the thread count, and otherwise matches.
+    assert!(read("b", "summary.md") == read("c", "summary.md"));
+    let lines = std::fs::read_to_string(dir.path().join("a/trajectories.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 3 * 24 * 40);
+    assert_eq!(a.optimizers.len(), 3);
+    assert_eq!(a.optimizers[0].queries.mean, 40.0);
+    assert_eq!(a.optimizers, b.optimizers);
+    assert_eq!(c.optimizers, b.optimizers);
+    // The trajectory holds validation values only.
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(!keys.iter().any(|k| k.contains("test")), "{keys:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["config"], SMALL);
+    assert_eq!(manifest["seeds"]["trials"].as_array().unwrap().len(), 24);
+    assert!(manifest["finished"].is_string());
+}
+
+#[test]
+fn nb201_table5_reproduces_the_paper() {
+    if data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    let path = workspace_root().join("configs/nb201-table5.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(&text, dir.path(), 2);
+    assert_eq!(report.references.len(), 8, "REA and RS on four columns");
+    for check in &report.references {
+        assert_eq!(check.within_tolerance(), Some(true), "{check:?}");
+    }
+    for row in &report.optimizers {
+        for metric in &row.metrics {
+            let std = metric.unwrap().std;
+            assert!(
+                (0.2..1.4).contains(&std),
+                "{}: std {std} unlike the paper's 0.3-1.1",
+                row.label
+            );
+        }
+    }
+}
+
+fn config_error(text: &str) -> String {
+    ExperimentConfig::from_toml(text, Path::new("configs/x.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn unknown_keys_are_errors_naming_key_and_line() {
+    let typo = SMALL.replace("tournament = 3", "tournamnet = 3");
+    let err = config_error(&typo);
+    assert!(err.contains("configs/x.toml"), "{err}");
+    assert!(err.contains("tournamnet"), "{err}");
+    let line = typo.lines().position(|l| l.contains("tournamnet")).unwrap() + 1;
+    assert!(
+        err.contains(&format!("line {line}")) || err.contains(&format!("{line} |")),
+        "{err}"
+    );
+
+    let err = config_error(&SMALL.replace("trials = 24", "trials = 24\nthreads = 2"));
+    assert!(err.contains("unknown field `threads`"), "{err}");
+    let err = config_error(&SMALL.replace("budget = { queries = 40 }", "budget = { querys = 40 }"));
+    assert!(err.contains("querys"), "{err}");
+    let err = config_error(&SMALL.replace("kind = \"local_search\"", "kind = \"local_serch\""));
+    assert!(
+        err.contains("local_serch") && err.contains("local_search"),
+        "{err}"
+    );
+    let err = config_error(&SMALL.replace("dataset = \"cifar100\"", "dataset = \"cifar1000\""));
+    assert!(
+        err.contains("cifar1000") && err.contains("ImageNet16-120"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_settings_are_reported_before_running() {
+    let check = |text: String, expected: &str| {
+        let path = Path::new("configs/x.toml");
+        let config = ExperimentConfig::from_toml(&text, path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let options = RunOptions {
+            config_path: path.to_owned(),
+            out_dir: dir.path().join("run"),
+            threads: Some(1),
+            repo_dir: workspace_root(),
+        };
+        let err = run_experiment(&config, &text, &options, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+    };
+    check(
+        SMALL.replace("budget = { queries = 40 }", "budget = {}"),
+        "search.budget",
+    );
+    check(
+        SMALL.replace("tournament = 3", "tournament = 9"),
+        "tournament",
+    );
+    check(SMALL.replace("trials = 24", "trials = 0"), "trials");
+    if data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    check(
+        SMALL.replace("fidelity = 200", "fidelity = 50"),
+        "available epochs: 12, 200",
+    );
+    check(
+        SMALL.replace("cifar100/valid@200", "cifar100/test@200"),
+        "cifar10/test@200",
+    );
+}

@@ -1,0 +1,132 @@
+use oxinas_core::{
+    Budget, BudgetMeter, Evaluation, EvaluationError, Evaluator, Optimizer, OptimizerError,
+    Proposal, RngCore, SearchSpace,
+};
+use thiserror::Error;
+
+/// One evaluated query of a search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryRecord<A> {
+    /// Position of the query in the search, from 0.
+    pub index: u64,
+    /// What the optimizer proposed.
+    pub proposal: Proposal<A>,
+    /// The full evaluation (the optimizer was told only its observation).
+    pub evaluation: Evaluation,
+    /// Total cost of the search up to and including this query, seconds.
+    pub cumulative_cost: f64,
+    /// Index of the best query so far by validation score (this one included).
+    pub incumbent: u64,
+}
+
+/// Why a search ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The budget is spent.
+    Budget,
+    /// The optimizer had nothing more to propose.
+    Exhausted,
+}
+
+/// The result of a search: every query in order, and why it stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchOutcome<A> {
+    /// Every charged query, in order.
+    pub history: Vec<QueryRecord<A>>,
+    /// Why the search ended.
+    pub stop: StopReason,
+}
+
+impl<A> SearchOutcome<A> {
+    /// The query the search returns: best validation score, earliest on ties.
+    pub fn incumbent(&self) -> Option<&QueryRecord<A>> {
+        self.history
+            .last()
+            .map(|last| &self.history[last.incumbent as usize])
+    }
+}
+
+/// A search that could not run to its end.
+#[derive(Debug, Error)]
+pub enum SearchError {
+    /// The budget has no limit, so the search would never end.
+    #[error(
+        "the budget sets neither `queries` nor `simulated_seconds`; the search would never end"
+    )]
+    UnboundedBudget,
+    /// The optimizer failed to propose.
+    #[error(transparent)]
+    Optimizer(#[from] OptimizerError),
+    /// The evaluator failed on a proposal.
+    #[error("evaluating `{arch}`: {source}")]
+    Evaluation {
+        /// The architecture, formatted by the space.
+        arch: String,
+        /// The evaluator's error.
+        #[source]
+        source: EvaluationError,
+    },
+}
+
+/// Runs `optimizer` against `evaluator` until `budget` is spent.
+///
+/// Each query is asked, evaluated with noise from `eval_rng`, charged to the
+/// budget and told to the optimizer as an observation (never with its test
+/// metric). A query whose cost would overrun a time budget ends the search
+/// uncharged and untold, as in the NAS-Bench-201 protocol.
+pub fn run_search<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    eval_rng: &mut dyn RngCore,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    if budget.is_unbounded() {
+        return Err(SearchError::UnboundedBudget);
+    }
+    let mut meter = BudgetMeter::new(budget);
+    let mut history: Vec<QueryRecord<S::Arch>> = Vec::new();
+    let mut best: Option<(f64, u64)> = None;
+    while meter.has_room() {
+        let proposal = match optimizer.ask(space) {
+            Ok(p) => p,
+            Err(OptimizerError::Exhausted { .. }) => {
+                return Ok(SearchOutcome {
+                    history,
+                    stop: StopReason::Exhausted,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let evaluation = evaluator
+            .evaluate(&proposal.arch, proposal.fidelity, eval_rng)
+            .map_err(|source| SearchError::Evaluation {
+                arch: space.format(&proposal.arch),
+                source,
+            })?;
+        if !meter.charge(evaluation.observation.cost_seconds) {
+            break;
+        }
+        optimizer.tell(space, &proposal, &evaluation.observation);
+        let index = history.len() as u64;
+        let score = evaluation.observation.score();
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, index));
+        }
+        history.push(QueryRecord {
+            index,
+            proposal,
+            evaluation,
+            cumulative_cost: meter.seconds(),
+            incumbent: best.map_or(index, |(_, i)| i),
+        });
+    }
+    Ok(SearchOutcome {
+        history,
+        stop: StopReason::Budget,
+    })
+}

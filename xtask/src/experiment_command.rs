@@ -1,0 +1,102 @@
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use oxinas_experiment::{ExperimentConfig, Progress, RunOptions, run_experiment};
+
+/// Arguments of `cargo xtask experiment`.
+#[derive(Args)]
+pub struct ExperimentArgs {
+    /// The experiment config (TOML).
+    config: PathBuf,
+    /// Run directory (default: runs/<name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Fail when a reported mean is outside the tolerance of its reference.
+    #[arg(long)]
+    check: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A progress bar on stderr.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn advance(&self, done: u64) {
+        self.0.inc(done);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+pub fn run(args: ExperimentArgs) -> Result<()> {
+    let started = Instant::now();
+    let (config, text) = ExperimentConfig::load(&args.config)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs").join(&config.name));
+    let options = RunOptions {
+        config_path: args.config.clone(),
+        out_dir: out,
+        threads: args.threads,
+        repo_dir: std::env::current_dir().context("reading the working directory")?,
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} trials ({elapsed})")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        bar.set_message(config.name.clone());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    let report = run_experiment(&config, &text, &options, &Bar(bar))
+        .with_context(|| format!("experiment {}", args.config.display()))?;
+
+    println!("{}\n", report.name);
+    println!("{}", report.table_markdown());
+    let references = report.references_markdown();
+    if !references.is_empty() {
+        println!("Compared with the published values:\n\n{references}");
+    }
+    println!(
+        "Recorded in {} ({:.2} s, {} threads)",
+        report.run_dir.display(),
+        started.elapsed().as_secs_f64(),
+        report.threads
+    );
+    let exceeded: Vec<_> = report
+        .references
+        .iter()
+        .filter(|r| r.within_tolerance() == Some(false))
+        .collect();
+    if !exceeded.is_empty() {
+        let list: Vec<String> = exceeded
+            .iter()
+            .map(|r| format!("{} {}", r.optimizer, r.metric))
+            .collect();
+        if args.check {
+            bail!("outside the reference tolerance: {}", list.join(", "));
+        }
+        eprintln!(
+            "warning: outside the reference tolerance: {}",
+            list.join(", ")
+        );
+    }
+    Ok(())
+}
