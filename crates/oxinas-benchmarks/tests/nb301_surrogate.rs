@@ -1,7 +1,7 @@
 //! The NB301 surrogate against NASLib's recorded accuracies, and the
 //! evaluator's contract.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use oxinas_benchmarks::{NB301_YAHPO_DIR, Nb301Benchmark, Nb301Encoding, Nb301Surrogate};
 use oxinas_core::seed::rng_from_seed;
@@ -176,20 +176,14 @@ fn evaluator_reports_accuracy_and_runtime_at_the_epoch() {
     }
 }
 
-/// A scratch directory unique to this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("oxinas-nb301-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn damaged_encoding_files_name_the_file_and_place() {
     let Some(dir) = oxinas_testkit::data_file(NB301_YAHPO_DIR) else {
         return;
     };
     let text = std::fs::read_to_string(dir.join("encoding.json")).unwrap();
-    let tmp = scratch("encoding");
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path();
 
     let truncated = tmp.join("truncated.json");
     std::fs::write(&truncated, &text[..text.len() / 3]).unwrap();
@@ -219,7 +213,6 @@ fn damaged_encoding_files_name_the_file_and_place() {
     .unwrap();
     let msg = Nb301Encoding::load(&incomplete).unwrap_err().to_string();
     assert!(msg.contains("inputs_node_reduce_5`: missing"), "{msg}");
-    std::fs::remove_dir_all(tmp).unwrap();
 }
 
 #[test]
@@ -228,7 +221,8 @@ fn missing_or_damaged_models_name_the_file_and_place() {
         return;
     };
     let bytes = std::fs::read(dir.join("new_model.onnx")).unwrap();
-    let tmp = scratch("onnx");
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path();
 
     let missing = tmp.join("absent.onnx");
     let msg = Nb301Surrogate::load(&missing).unwrap_err().to_string();
@@ -280,7 +274,6 @@ fn missing_or_damaged_models_name_the_file_and_place() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("encoding.json: ONNX protobuf"), "{msg}");
-    std::fs::remove_dir_all(tmp).unwrap();
 
     // A missing benchmark directory names the first file it needs.
     let msg = Nb301Benchmark::load(Path::new("/nonexistent"))
