@@ -3,8 +3,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oxinas_benchmarks::{
-    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, NbMacroTabular,
-    NlpTabular, TransNasSubset,
+    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, Nb301Benchmark,
+    NbMacroTabular, NlpTabular, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
 use oxinas_core::{
@@ -13,7 +13,8 @@ use oxinas_core::{
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{CodeVersion, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine};
 use oxinas_spaces::{
-    Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace, TransNasMicroSpace,
+    DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
+    TransNasMicroSpace,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -95,6 +96,18 @@ pub fn run_experiment(
                 &space,
                 &table,
                 &table,
+            )
+        }
+        BenchmarkConfig::Nb301 {} => {
+            let surrogate = Nb301Benchmark::from_data_root()?;
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &DartsSpace::new(),
+                &surrogate,
+                &surrogate,
             )
         }
         BenchmarkConfig::NbMacro {} => {

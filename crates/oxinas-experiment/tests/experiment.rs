@@ -194,6 +194,7 @@ fn invalid_settings_are_reported_before_running() {
 fn every_adapter_runs_through_the_runner() {
     let configs = [
         ("smoke-nb101.toml", "nb101/nb101_subset30k.csv"),
+        ("smoke-nb301.toml", "nb301/yahpo_nb301/new_model.onnx"),
         (
             "smoke-nlp.toml",
             "nasbench_nlp/ptb_single_run_logs.jsonl.gz",
