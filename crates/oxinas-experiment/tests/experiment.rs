@@ -14,12 +14,8 @@ fn workspace_root() -> PathBuf {
 fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
     let path = Path::new("inline.toml");
     let config = ExperimentConfig::from_toml(text, path).unwrap();
-    let options = RunOptions {
-        config_path: path.to_owned(),
-        out_dir: out.to_owned(),
-        threads: Some(threads),
-        repo_dir: workspace_root(),
-    };
+    let mut options = RunOptions::new(path, out, &workspace_root());
+    options.threads = Some(threads);
     run_experiment(&config, text, &options, &NoProgress).unwrap()
 }
 
@@ -157,12 +153,8 @@ fn invalid_settings_are_reported_before_running() {
         let path = Path::new("configs/x.toml");
         let config = ExperimentConfig::from_toml(&text, path).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let options = RunOptions {
-            config_path: path.to_owned(),
-            out_dir: dir.path().join("run"),
-            threads: Some(1),
-            repo_dir: workspace_root(),
-        };
+        let mut options = RunOptions::new(path, &dir.path().join("run"), &workspace_root());
+        options.threads = Some(1);
         let err = run_experiment(&config, &text, &options, &NoProgress)
             .unwrap_err()
             .to_string();
