@@ -33,6 +33,7 @@
 //! metric = "cifar10-valid/valid@200"
 //! ```
 
+mod anytime;
 mod benchmark_config;
 mod checklist;
 mod config;
