@@ -60,10 +60,16 @@ fn better(goal: Goal, a: f64, b: f64) -> f64 {
     }
 }
 
-/// One trial's incumbent after each query: (cumulative cost, validation, test).
+/// The incumbent after one query: (cumulative cost, validation, test).
+type Step = (f64, Option<f64>, Option<f64>);
+
+/// Chooses the validation or the test value of a step.
+type Pick = fn(&Step) -> Option<f64>;
+
+/// One trial's incumbent after each query.
 struct Track {
     optimizer: usize,
-    steps: Vec<(f64, Option<f64>, Option<f64>)>,
+    steps: Vec<Step>,
 }
 
 /// The anytime curves of a run, per optimizer.
@@ -101,7 +107,7 @@ pub(crate) fn anytime_curves(
             }
         })
         .collect();
-    let best = |pick: fn(&(f64, Option<f64>, Option<f64>)) -> Option<f64>| {
+    let best = |pick: Pick| {
         tracks
             .iter()
             .flat_map(|t| t.steps.iter().filter_map(pick))
@@ -115,8 +121,7 @@ pub(crate) fn anytime_curves(
         .filter_map(|t| t.steps.last().map(|s| s.0))
         .fold(0.0f64, f64::max);
 
-    let by_query = |pick: fn(&(f64, Option<f64>, Option<f64>)) -> Option<f64>,
-                    best: Option<f64>| {
+    let by_query = |pick: Pick, best: Option<f64>| {
         labels
             .iter()
             .enumerate()
@@ -146,7 +151,7 @@ pub(crate) fn anytime_curves(
             })
             .collect()
     };
-    let by_time = |pick: fn(&(f64, Option<f64>, Option<f64>)) -> Option<f64>, best: Option<f64>| {
+    let by_time = |pick: Pick, best: Option<f64>| {
         labels
             .iter()
             .enumerate()

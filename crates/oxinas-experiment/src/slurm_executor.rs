@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use crate::{ExperimentError, SlurmConfig};
 
+/// Returns those of the given tasks that have no result in the log yet.
+pub(crate) type StillMissing<'a> = dyn Fn(&[usize]) -> Result<Vec<usize>, ExperimentError> + 'a;
+
 /// Submits and follows the array jobs of one run.
 pub(crate) struct SlurmExecutor<'a> {
     dir: &'a Path,
@@ -83,7 +86,7 @@ impl<'a> SlurmExecutor<'a> {
     pub(crate) fn run(
         &self,
         tasks: &[usize],
-        still_missing: &dyn Fn(&[usize]) -> Result<Vec<usize>, ExperimentError>,
+        still_missing: &StillMissing<'_>,
     ) -> Result<(), ExperimentError> {
         if tasks.is_empty() {
             return Ok(());
