@@ -266,8 +266,15 @@ pub(crate) fn checklist_items(config: &ExperimentConfig, manifest: &Manifest) ->
 }
 
 fn budget_text(config: &ExperimentConfig) -> String {
-    serde_json::to_string(&config.search.budget)
-        .unwrap_or_else(|_| format!("{:?}", config.search.budget))
+    let budget = &config.search.budget;
+    let mut parts = Vec::new();
+    if let Some(queries) = budget.queries {
+        parts.push(format!("{queries} queries"));
+    }
+    if let Some(seconds) = budget.simulated_seconds {
+        parts.push(format!("{seconds} simulated seconds"));
+    }
+    parts.join(" or ")
 }
 
 /// The whole `checklist.md`.
