@@ -19,7 +19,10 @@
 //! The optimizer sees the validation PER after the requested epoch (lower is
 //! better) of one seed drawn with the evaluator's generator; the test PER is
 //! reported only at the final fidelity, the only one it belongs to. The files
-//! hold no training times: queries cost 0 s.
+//! hold no training times: queries cost 0 s. This structure is taken from the
+//! release's reader code; no release file was available to check it against,
+//! so a row listing fewer epochs than the header is accepted and answers
+//! later epochs with a failed observation rather than refusing the file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -27,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use oxinas_core::{
     DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, GroundTruth, Observation,
-    RngCore, SearchSpace, data_root,
+    Outcome, RngCore, SearchSpace, data_root,
 };
 use oxinas_spaces::{AsrArch, AsrSpace, asr_model_hash};
 use rand::Rng;
@@ -214,12 +217,12 @@ fn read_training(path: &Path) -> Result<(i64, u32, HashMap<String, AsrRun>), Dat
             .get(1)
             .and_then(as_list)
             .and_then(|l| l.iter().map(as_f64).collect::<Option<Vec<f64>>>())
-            .filter(|l| l.len() == epochs as usize)
+            .filter(|l| !l.is_empty() && l.len() <= epochs as usize)
             .ok_or_else(|| {
                 DataError::malformed(
                     path,
                     format!("row {i}, column `val_per`"),
-                    format!("a list of {epochs} numbers"),
+                    format!("a list of 1 to {epochs} numbers"),
                 )
             })?;
         let test_per = row.get(2).and_then(as_f64).ok_or_else(|| {
@@ -385,7 +388,27 @@ impl Evaluator<AsrArch> for AsrTabular {
                 benchmark: self.name(),
                 arch: AsrSpace::new().format(arch),
             })?;
-        let mut observation = Observation::ok(run.val_per[epoch as usize - 1], Goal::Minimize, 0.0);
+        // A run whose list stops early (a file layout we could not check
+        // against the release) is a failed observation past its last epoch.
+        let Some(&value) = run.val_per.get(epoch as usize - 1) else {
+            let observation = Observation {
+                outcome: Outcome::Failed(format!(
+                    "the file has validation PER for {} epochs only",
+                    run.val_per.len()
+                )),
+                validation: None,
+                goal: Goal::Minimize,
+                cost_seconds: 0.0,
+                params: self.static_info(arch).map(|s| s.params),
+                latency_seconds: None,
+                learning_curve: Some(run.val_per.clone()),
+            };
+            return Ok(Evaluation {
+                observation,
+                test: None,
+            });
+        };
+        let mut observation = Observation::ok(value, Goal::Minimize, 0.0);
         observation.params = self.static_info(arch).map(|s| s.params);
         observation.learning_curve = Some(run.val_per[..epoch as usize].to_vec());
         let test = (epoch == self.epochs).then_some(run.test_per);
@@ -635,6 +658,35 @@ mod tests {
             message.contains("nb-asr-e4-7.pickle") && message.contains("row 1, column `test_per`"),
             "{message}"
         );
+
+        // A row with fewer epochs than the header loads; later epochs are failed observations.
+        let mut bytes = Vec::new();
+        let h = header(
+            "training",
+            &[("seed", Value::I64(7)), ("epochs", Value::I64(4))],
+            &["model_hash", "val_per", "test_per"],
+        );
+        serde_pickle::value_to_writer(&mut bytes, &h, SerOptions::new()).unwrap();
+        let rows = vec![Value::List(vec![
+            s(&space.canonical(&archs[0])),
+            Value::List(vec![Value::F64(0.3); 2]),
+            Value::F64(0.2),
+        ])];
+        serde_pickle::value_to_writer(&mut bytes, &Value::List(rows), SerOptions::new()).unwrap();
+        let short_dir = dir.path().join("short");
+        std::fs::create_dir(&short_dir).unwrap();
+        std::fs::write(short_dir.join("nb-asr-e4-7.pickle"), bytes).unwrap();
+        let short = AsrTabular::from_folder(&short_dir, 4).unwrap();
+        let mut rng = rng_from_seed(0);
+        let e = short
+            .evaluate(&archs[0], Fidelity::epochs(2), &mut rng)
+            .unwrap();
+        assert_eq!(e.observation.validation, Some(0.3));
+        let e = short
+            .evaluate(&archs[0], Fidelity::epochs(4), &mut rng)
+            .unwrap();
+        assert!(matches!(e.observation.outcome, Outcome::Failed(_)));
+        assert_eq!((e.observation.validation, e.test), (None, None));
 
         let empty = dir.path().join("empty");
         std::fs::create_dir(&empty).unwrap();

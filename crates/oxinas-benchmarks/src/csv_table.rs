@@ -26,6 +26,7 @@ use oxinas_core::{
     DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, GroundTruth, Observation,
     Outcome, RngCore, SearchSpace,
 };
+use oxinas_spaces::SubsetSpace;
 use rand::Rng;
 use serde::Deserialize;
 
@@ -80,6 +81,7 @@ pub struct CsvTabular<S: SearchSpace> {
     space: S,
     config: CsvBenchmarkConfig,
     rows: HashMap<S::Arch, Vec<CsvRow>>,
+    order: Vec<S::Arch>,
 }
 
 impl<S: SearchSpace> CsvTabular<S> {
@@ -117,6 +119,7 @@ impl<S: SearchSpace> CsvTabular<S> {
         let cost_at = config.cost_column.as_deref().map(index).transpose()?;
         let params_at = config.params_column.as_deref().map(index).transpose()?;
         let mut rows: HashMap<S::Arch, Vec<CsvRow>> = HashMap::new();
+        let mut order = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| csv_error(&path, e))?;
             let line = record.position().map_or(0, |p| p.line());
@@ -160,7 +163,11 @@ impl<S: SearchSpace> CsvTabular<S> {
                     _ => None,
                 },
             };
-            rows.entry(arch).or_default().push(row);
+            let runs = rows.entry(arch.clone()).or_default();
+            if runs.is_empty() {
+                order.push(arch);
+            }
+            runs.push(row);
         }
         if rows.is_empty() {
             return Err(DataError::malformed(
@@ -173,6 +180,7 @@ impl<S: SearchSpace> CsvTabular<S> {
             space,
             config,
             rows,
+            order,
         })
     }
 
@@ -191,9 +199,19 @@ impl<S: SearchSpace> CsvTabular<S> {
         self.rows.is_empty()
     }
 
-    /// The architectures in the table, in no particular order.
-    pub fn archs(&self) -> impl Iterator<Item = &S::Arch> {
-        self.rows.keys()
+    /// The architectures in the table, in the order they first appear.
+    pub fn archs(&self) -> &[S::Arch] {
+        &self.order
+    }
+
+    /// The table's architectures as a space (one per equivalence class, in
+    /// table order), so that every proposal is a row of the table.
+    pub fn space(&self) -> SubsetSpace<S>
+    where
+        S: Clone,
+    {
+        SubsetSpace::new(self.space.clone(), self.order.iter().cloned())
+            .unwrap_or_else(|| unreachable!("a loaded table has rows"))
     }
 }
 
@@ -389,6 +407,13 @@ mod tests {
         assert!(matches!(e.observation.outcome, Outcome::Failed(_)));
         assert_eq!(e.test, None);
         assert!(bench.evaluate(&a, Fidelity::epochs(12), &mut rng).is_err());
+        // The table's own space proposes only its rows.
+        let subset = bench.space();
+        assert_eq!(subset.len(), 2);
+        for _ in 0..10 {
+            let x = subset.sample(&mut rng);
+            assert!(bench.evaluate(&x, Fidelity::epochs(200), &mut rng).is_ok());
+        }
         let unknown = space.parse(&A.replace("skip_connect~0", "none~0")).unwrap();
         assert!(
             bench

@@ -19,7 +19,7 @@ use oxinas_core::{
     DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, GroundTruth, Observation,
     Outcome, RngCore, SearchSpace, data_root,
 };
-use oxinas_spaces::{NlpCell, NlpSpace};
+use oxinas_spaces::{NlpCell, NlpSpace, SubsetSpace};
 use rand::Rng;
 
 use crate::nlp_log::{NlpRun, read_nlp_logs};
@@ -134,6 +134,13 @@ impl NlpTabular {
             .get(&self.space.canonical(cell))
             .map(|ids| ids.iter().map(|&i| &self.runs[i]).collect())
             .unwrap_or_default()
+    }
+
+    /// The recorded cells as a space (one per isomorphism class, in file
+    /// order), so that every sample and mutation is a cell this benchmark knows.
+    pub fn space(&self) -> SubsetSpace<NlpSpace> {
+        SubsetSpace::new(self.space.clone(), self.runs.iter().map(|r| r.cell.clone()))
+            .unwrap_or_else(|| unreachable!("a loaded log file has at least one run"))
     }
 
     /// Number of distinct cells up to isomorphism.

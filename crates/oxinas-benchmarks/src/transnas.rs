@@ -24,7 +24,9 @@ use oxinas_core::{
     DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, GroundTruth, Observation,
     RngCore, SearchSpace, data_root,
 };
-use oxinas_spaces::{TransNasMacroArch, TransNasMacroSpace, TransNasMicroArch, TransNasMicroSpace};
+use oxinas_spaces::{
+    SubsetSpace, TransNasMacroArch, TransNasMacroSpace, TransNasMicroArch, TransNasMicroSpace,
+};
 use serde_json::Value;
 
 /// The one fidelity of the subsets: the final epoch of each task's training
@@ -147,6 +149,14 @@ fn tuple_digits(key: &str) -> Option<Vec<u8>> {
 }
 
 impl TransNasSubset<TransNasMicroArch> {
+    /// The recorded cells as a space (sorted, one per equivalence class).
+    pub fn space(&self) -> SubsetSpace<TransNasMicroSpace> {
+        let mut archs: Vec<TransNasMicroArch> = self.records.keys().copied().collect();
+        archs.sort();
+        SubsetSpace::new(TransNasMicroSpace::new(), archs)
+            .unwrap_or_else(|| unreachable!("a loaded subset has records"))
+    }
+
     /// Loads `task` of the micro subset from the data directory.
     pub fn load_micro(task: TransNasTask) -> Result<Self, DataError> {
         Self::micro_from_path(task, &data_root().join(TRANSNAS_MICRO_FILE))
@@ -169,6 +179,14 @@ impl TransNasSubset<TransNasMicroArch> {
 }
 
 impl TransNasSubset<TransNasMacroArch> {
+    /// The recorded networks as a space (sorted).
+    pub fn space(&self) -> SubsetSpace<TransNasMacroSpace> {
+        let mut archs: Vec<TransNasMacroArch> = self.records.keys().copied().collect();
+        archs.sort();
+        SubsetSpace::new(TransNasMacroSpace::new(), archs)
+            .unwrap_or_else(|| unreachable!("a loaded subset has records"))
+    }
+
     /// Loads `task` of the macro subset from the data directory.
     pub fn load_macro(task: TransNasTask) -> Result<Self, DataError> {
         Self::macro_from_path(task, &data_root().join(TRANSNAS_MACRO_FILE))
@@ -214,6 +232,13 @@ fn load<A: Eq + Hash>(
                 "an object keyed by arch tuples",
             )
         })?;
+    if entries.is_empty() {
+        return Err(DataError::malformed(
+            path,
+            format!("task `{}`", task.name()),
+            "at least one architecture",
+        ));
+    }
     let mut records = HashMap::with_capacity(entries.len());
     for (key, entry) in entries {
         let at = |field: &str| format!("task `{}`, key `{key}`{field}", task.name());
@@ -383,7 +408,16 @@ mod tests {
                 assert_eq!(Evaluator::goal(&m), Goal::Minimize);
             }
         }
+        let jigsaw = TransNasSubset::micro_from_path(TransNasTask::Jigsaw, &micro).unwrap();
+        let space = jigsaw.space();
+        let mut rng = rng_from_seed(2);
+        let mut arch = space.sample(&mut rng);
+        for _ in 0..50 {
+            assert!(jigsaw.evaluate(&arch, TRANSNAS_FINAL, &mut rng).is_ok());
+            arch = space.mutate(&arch, &mut rng);
+        }
         let scene = TransNasSubset::macro_from_path(TransNasTask::ClassScene, &macro_).unwrap();
+        assert_eq!(scene.space().len(), 662);
         let arch = TransNasMacroSpace::new().parse("64-1242-basic").unwrap();
         let e = scene
             .evaluate(&arch, TRANSNAS_FINAL, &mut rng_from_seed(0))

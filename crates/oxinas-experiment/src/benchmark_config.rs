@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use oxinas_benchmarks::{Nb201Dataset, Nb201Noise};
+use oxinas_benchmarks::{CsvBenchmarkConfig, Nb201Dataset, Nb201Noise, NlpDataset, TransNasTask};
 use serde::{Deserialize, Deserializer};
 
 /// The benchmark an experiment searches, chosen by `name`.
@@ -12,6 +12,68 @@ pub enum BenchmarkConfig {
     /// NAS-Bench-201 (tabular).
     #[serde(rename = "nb201")]
     Nb201(Nb201BenchmarkConfig),
+    /// NAS-Bench-101, the 30,001-cell subset (tabular, validation only).
+    #[serde(rename = "nb101")]
+    Nb101 {
+        /// The subset CSV, relative to the data directory
+        /// (default `nb101/nb101_subset30k.csv`).
+        #[serde(default)]
+        data: Option<PathBuf>,
+    },
+    /// NAS-Bench-NLP (tabular; validation perplexity, lower is better).
+    #[serde(rename = "nlp")]
+    Nlp {
+        /// `ptb` (14,322 cells) or `wikitext2` (345 cells).
+        #[serde(deserialize_with = "nlp_dataset")]
+        dataset: NlpDataset,
+    },
+    /// NAS-Bench-Macro (tabular, 6,561 networks).
+    #[serde(rename = "nb_macro")]
+    NbMacro {},
+    /// TransNAS-Bench-101, the architectures of the NASLib subset files.
+    #[serde(rename = "transnas")]
+    TransNas {
+        /// `micro` (cell) or `macro` (network skeleton) space.
+        variant: TransNasVariant,
+        /// The task, e.g. `class_scene`, `room_layout`.
+        #[serde(deserialize_with = "transnas_task")]
+        task: TransNasTask,
+    },
+    /// A user's CSV table (path relative to the config file's directory).
+    #[serde(rename = "csv")]
+    Csv(CsvBenchmarkConfig),
+}
+
+/// The two TransNAS-Bench-101 spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransNasVariant {
+    /// The cell space (4 ops on an NB201-shaped cell).
+    Micro,
+    /// The macro skeleton space.
+    Macro,
+}
+
+fn nlp_dataset<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NlpDataset, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.as_str() {
+        "ptb" => Ok(NlpDataset::Ptb),
+        "wikitext2" => Ok(NlpDataset::WikiText2),
+        _ => Err(serde::de::Error::custom(format!(
+            "unknown NAS-Bench-NLP dataset `{text}`; expected `ptb` or `wikitext2`"
+        ))),
+    }
+}
+
+fn transnas_task<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TransNasTask, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    TransNasTask::from_name(&text).ok_or_else(|| {
+        let names: Vec<&str> = TransNasTask::ALL.iter().map(|t| t.name()).collect();
+        serde::de::Error::custom(format!(
+            "unknown TransNAS-Bench-101 task `{text}`; expected one of {}",
+            names.join(", ")
+        ))
+    })
 }
 
 /// Settings of the NAS-Bench-201 benchmark.

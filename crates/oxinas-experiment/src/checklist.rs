@@ -46,7 +46,12 @@ pub(crate) struct Item {
 fn is_table_benchmark(config: &ExperimentConfig) -> Option<bool> {
     #[allow(unreachable_patterns)]
     match &config.benchmark {
-        BenchmarkConfig::Nb201(_) => Some(true),
+        BenchmarkConfig::Nb201(_)
+        | BenchmarkConfig::Nb101 { .. }
+        | BenchmarkConfig::Nlp { .. }
+        | BenchmarkConfig::NbMacro {}
+        | BenchmarkConfig::TransNas { .. }
+        | BenchmarkConfig::Csv(_) => Some(true),
         _ => None,
     }
 }

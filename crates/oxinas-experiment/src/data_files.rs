@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use oxinas_benchmarks::Nb201Table;
+use oxinas_benchmarks::{Nb101Table, Nb201Table};
 use oxinas_core::data_root;
 
 use crate::{BenchmarkConfig, ExperimentConfig};
@@ -15,6 +15,12 @@ pub(crate) fn data_files(config: &ExperimentConfig) -> Vec<PathBuf> {
                 .data
                 .clone()
                 .unwrap_or_else(|| Nb201Table::csv_path(Path::new("")));
+            vec![data_root().join(relative)]
+        }
+        BenchmarkConfig::Nb101 { data } => {
+            let relative = data
+                .clone()
+                .unwrap_or_else(|| Nb101Table::csv_path(Path::new("")));
             vec![data_root().join(relative)]
         }
         _ => Vec::new(),

@@ -49,7 +49,9 @@ mod runner;
 mod slurm_executor;
 mod trial_record;
 
-pub use benchmark_config::{BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig};
+pub use benchmark_config::{
+    BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,
+};
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use error::ExperimentError;
 pub use executor_config::{ExecutorConfig, SlurmConfig};

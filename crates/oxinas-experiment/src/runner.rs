@@ -2,14 +2,21 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use oxinas_benchmarks::{Nb201Table, Nb201Tabular};
+use oxinas_benchmarks::{
+    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, NbMacroTabular,
+    NlpTabular, TransNasSubset,
+};
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
-use oxinas_core::{ConfigError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root};
+use oxinas_core::{
+    ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root,
+};
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{
     AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
 };
-use oxinas_spaces::Nb201Space;
+use oxinas_spaces::{
+    Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace, TransNasMicroSpace,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -21,7 +28,7 @@ use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
     BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
-    NoProgress, OptimizerSummary, Progress, ReferenceCheck,
+    NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -116,6 +123,118 @@ pub fn run_experiment(
                 &evaluator,
                 table.as_ref(),
             )
+        }
+        BenchmarkConfig::Nb101 { data } => {
+            let relative = data
+                .clone()
+                .unwrap_or_else(|| Nb101Table::csv_path(Path::new("")));
+            let table = Arc::new(Nb101Table::from_csv(&data_root().join(relative))?);
+            let space = Nb101Subset::new(&table);
+            let evaluator = Nb101Tabular::new(table.clone());
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &space,
+                &evaluator,
+                table.as_ref(),
+            )
+        }
+        BenchmarkConfig::Nlp { dataset } => {
+            let table = NlpTabular::load(*dataset)?;
+            let space = table.space();
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &space,
+                &table,
+                &table,
+            )
+        }
+        BenchmarkConfig::NbMacro {} => {
+            let table = NbMacroTabular::load()?;
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &NbMacroSpace::new(),
+                &table,
+                &table,
+            )
+        }
+        BenchmarkConfig::TransNas {
+            variant: TransNasVariant::Micro,
+            task,
+        } => {
+            let table = TransNasSubset::load_micro(*task)?;
+            let space = table.space();
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &space,
+                &table,
+                &table,
+            )
+        }
+        BenchmarkConfig::TransNas {
+            variant: TransNasVariant::Macro,
+            task,
+        } => {
+            let table = TransNasSubset::load_macro(*task)?;
+            let space = table.space();
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &space,
+                &table,
+                &table,
+            )
+        }
+        BenchmarkConfig::Csv(settings) => {
+            let mut settings = settings.clone();
+            // A CSV named in a config is found next to the config.
+            if settings.path.is_relative() {
+                let dir = options.config_path.parent().unwrap_or(Path::new(""));
+                settings.path = dir.join(&settings.path);
+            }
+            macro_rules! on_csv {
+                ($space:expr) => {{
+                    let table = CsvTabular::load($space, settings)?;
+                    let space = table.space();
+                    run_on(
+                        config,
+                        config_text,
+                        options,
+                        progress,
+                        &space,
+                        &table,
+                        &table,
+                    )
+                }};
+            }
+            match settings.space.as_str() {
+                "nb201" => on_csv!(Nb201Space::new()),
+                "nb101" => on_csv!(Nb101Space::default()),
+                "nas-bench-macro" => on_csv!(NbMacroSpace::new()),
+                "transnas-bench-101-micro" => on_csv!(TransNasMicroSpace::new()),
+                "transnas-bench-101-macro" => on_csv!(TransNasMacroSpace::default()),
+                "nas-bench-nlp" => on_csv!(NlpSpace::default()),
+                other => Err(setting_error(
+                    &options.config_path,
+                    "benchmark.space",
+                    format!(
+                        "`{other}` is not a space a CSV table can use; expected one of nb201, nb101, nas-bench-macro, transnas-bench-101-micro, transnas-bench-101-macro, nas-bench-nlp"
+                    ),
+                )),
+            }
         }
     }
 }
@@ -222,23 +341,19 @@ where
             ),
         ));
     }
-    let known: HashSet<String> = truth.metrics().into_iter().map(|(name, _)| name).collect();
+    // Metric names may be patterns (`valid_perplexity@E`), so ask the benchmark.
+    let probe = space.sample(&mut rng_from_seed(0));
     for report in &config.reports {
-        if !known.contains(&report.metric) {
-            let mut names: Vec<&String> = known.iter().collect();
-            names.sort();
+        if let Err(EvaluationError::UnknownMetric { available, .. }) =
+            truth.metric(&probe, &report.metric)
+        {
             return Err(setting_error(
                 path,
                 "report.metric",
                 format!(
-                    "`{}` is not a metric of {}; available: {}",
+                    "`{}` is not a metric of {}; available: {available}",
                     report.metric,
-                    evaluator.name(),
-                    names
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    evaluator.name()
                 ),
             ));
         }

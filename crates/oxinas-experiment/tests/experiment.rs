@@ -265,3 +265,95 @@ fn invalid_settings_are_reported_before_running() {
         "cifar10/test@200",
     );
 }
+
+#[test]
+fn every_adapter_runs_through_the_runner() {
+    let configs = [
+        ("smoke-nb101.toml", "nb101/nb101_subset30k.csv"),
+        (
+            "smoke-nlp.toml",
+            "nasbench_nlp/ptb_single_run_logs.jsonl.gz",
+        ),
+        (
+            "smoke-nb-macro.toml",
+            "nas_bench_macro/nas-bench-macro_cifar10.json",
+        ),
+        (
+            "smoke-transnas-micro.toml",
+            "transnas_bench_101/zc_transbench101_micro.json",
+        ),
+        (
+            "smoke-transnas-macro.toml",
+            "transnas_bench_101/zc_transbench101_macro.json",
+        ),
+    ];
+    for (file, data) in configs {
+        if data_file(data).is_none() {
+            continue;
+        }
+        let text = std::fs::read_to_string(workspace_root().join("configs").join(file)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let report = run(&text, dir.path(), 2);
+        assert_eq!(report.optimizers.len(), 3, "{file}");
+        for row in &report.optimizers {
+            assert!(row.queries.mean > 0.0, "{file}: {}", row.label);
+            let metric =
+                row.metrics[0].unwrap_or_else(|| panic!("{file}: {} has no value", row.label));
+            assert!(metric.mean.is_finite(), "{file}");
+        }
+        let again = run(&text, &dir.path().join("again"), 1);
+        assert_eq!(again.optimizers, report.optimizers, "{file}: deterministic");
+    }
+}
+
+#[test]
+fn a_csv_table_is_searchable_without_code() {
+    let Some(source) = data_file("nb201/nb201_merged.csv") else {
+        return;
+    };
+    // A user's table: NB201 archs with a validation and a test column, 400 rows.
+    let text = std::fs::read_to_string(source).unwrap();
+    let mut csv = String::from("architecture,val,test,seconds\n");
+    for line in text.lines().skip(1).step_by(39) {
+        let f: Vec<&str> = line.split(',').collect();
+        csv.push_str(&format!("{},{},{},{}\n", f[1], f[3], f[30], f[8]));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("table.csv"), csv).unwrap();
+    let config = r#"
+name = "csv"
+seed = 0
+trials = 3
+
+[benchmark]
+name = "csv"
+path = "table.csv"
+space = "nb201"
+arch_column = "architecture"
+validation = { column = "val", goal = "maximize" }
+test = { column = "test", goal = "maximize" }
+cost_column = "seconds"
+epochs = 200
+
+[search]
+fidelity = 200
+budget = { queries = 25 }
+
+[[optimizer]]
+kind = "regularized_evolution"
+population = 5
+tournament = 2
+
+[[report]]
+label = "test"
+metric = "test"
+"#;
+    let path = dir.path().join("csv.toml");
+    std::fs::write(&path, config).unwrap();
+    let parsed = ExperimentConfig::from_toml(config, &path).unwrap();
+    let mut options = RunOptions::new(&path, &dir.path().join("run"), &workspace_root());
+    options.threads = Some(2);
+    let report = run_experiment(&parsed, config, &options, &NoProgress).unwrap();
+    let test = report.optimizers[0].metrics[0].unwrap();
+    assert!(test.mean > 80.0 && test.mean < 95.0, "{test:?}");
+}

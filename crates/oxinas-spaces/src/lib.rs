@@ -22,6 +22,7 @@ mod nlp_cell;
 mod nlp_generator;
 mod nlp_recipe;
 mod ofa;
+mod subset;
 mod transnas_macro;
 mod transnas_micro;
 
@@ -37,6 +38,7 @@ pub use nb201::{NB201_EDGES, Nb201Arch, Nb201Op, Nb201Space};
 pub use nlp::NlpSpace;
 pub use nlp_cell::{NlpCell, NlpGeneratorRule, NlpInput, NlpNode, NlpOp, NlpStructureError};
 pub use ofa::{OFA_LAYERS, OFA_MAX_DEPTH, OFA_UNITS, OfaArch, OfaSpace};
+pub use subset::SubsetSpace;
 pub use transnas_macro::{TRANSNAS_MACRO_SIZE, TransNasMacroArch, TransNasMacroSpace};
 pub use transnas_micro::{
     TRANSNAS_MICRO_SIZE, TransNasMicroArch, TransNasMicroOp, TransNasMicroSpace,

@@ -3,15 +3,16 @@
 //! The key is a full description of the graph written in an order that does
 //! not depend on node names or positions: nodes are numbered in post-order of a
 //! depth-first walk from `h_new_0, h_new_1, ..`, and the inputs of commutative
-//! ops (all but `blend`) are visited in the order of a structural hash of the
-//! sub-graph they compute. Hidden elements 1 and 2 may be swapped together
+//! ops (all but `blend`) are visited in the order of a structural colour that
+//! summarises both what a node computes and how the rest of the cell uses it
+//! (colour refinement in both directions). Hidden elements 1 and 2 may be swapped together
 //! (`h_prev_k` and `h_new_k` are the same state at two time steps; only
 //! element 0 is the output), so the key is the smallest over those relabellings.
 //!
 //! Because the key describes the graph completely, equal keys always mean
-//! isomorphic cells. The converse holds except when a commutative node reads
-//! two distinct nodes with identical sub-graphs whose order matters elsewhere;
-//! then isomorphic cells may get two keys (they are never wrongly merged).
+//! isomorphic cells. Conversely, isomorphic cells get one key whenever colour
+//! refinement tells apart all nodes that are not symmetric images of each
+//! other, which the space-law tests check on random relabellings.
 
 use std::fmt::Write;
 
@@ -55,22 +56,7 @@ fn describe(cell: &NlpCell, perm: &[u8]) -> String {
         NlpInput::HPrev(k) => format!("h{}", perm[usize::from(*k)]),
         NlpInput::Node(_) => unreachable!("only cell inputs have base labels"),
     };
-    let mut merkle = vec![0u64; nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        let mut child: Vec<u64> = node
-            .inputs
-            .iter()
-            .map(|input| match input {
-                NlpInput::Node(j) => merkle[usize::from(*j)],
-                other => fnv(&[base_label(other).as_bytes()]),
-            })
-            .collect();
-        if node.op.is_commutative() {
-            child.sort_unstable();
-        }
-        let bytes: Vec<u8> = child.iter().flat_map(|h| h.to_le_bytes()).collect();
-        merkle[i] = fnv(&[node.op.name().as_bytes(), &bytes]);
-    }
+    let colours = refined_colours(cell, perm, &base_label);
     let mut ids: Vec<Option<usize>> = vec![None; nodes.len()];
     let mut text = String::new();
     let mut next_id = 0;
@@ -82,7 +68,7 @@ fn describe(cell: &NlpCell, perm: &[u8]) -> String {
     for &root in &order {
         let mut stack: Vec<(usize, Vec<NlpInput>, usize)> = Vec::new();
         if ids[root].is_none() {
-            stack.push((root, visit_order(cell, &merkle, perm, root), 0));
+            stack.push((root, visit_order(cell, &colours, perm, root), 0));
         }
         while let Some((node, inputs, next)) = stack.last_mut() {
             if let Some(&input) = inputs.get(*next) {
@@ -92,7 +78,7 @@ fn describe(cell: &NlpCell, perm: &[u8]) -> String {
                     && !stack.iter().any(|(n, _, _)| *n == usize::from(j))
                 {
                     let j = usize::from(j);
-                    stack.push((j, visit_order(cell, &merkle, perm, j), 0));
+                    stack.push((j, visit_order(cell, &colours, perm, j), 0));
                 }
                 continue;
             }
@@ -126,13 +112,81 @@ fn describe(cell: &NlpCell, perm: &[u8]) -> String {
     text
 }
 
-/// The inputs of `node`, sorted by structural hash when the op is commutative.
-fn visit_order(cell: &NlpCell, merkle: &[u64], perm: &[u8], node: usize) -> Vec<NlpInput> {
+/// Colours of the nodes that depend only on the graph's structure: each node
+/// starts from its op (and its hidden-output index, after relabelling), then
+/// repeatedly absorbs the colours of its inputs (sorted for commutative ops)
+/// and of its consumers (with the slot for blends), until information from
+/// the whole graph has reached every node. Nodes that still share a colour
+/// are, in these cells, images of each other under an automorphism, so the
+/// order in which they are visited does not change the description.
+fn refined_colours(
+    cell: &NlpCell,
+    perm: &[u8],
+    base_label: &dyn Fn(&NlpInput) -> String,
+) -> Vec<u64> {
+    let nodes = cell.nodes();
+    let n = nodes.len();
+    let mut consumers: Vec<Vec<(usize, u8)>> = vec![Vec::new(); n];
+    for (i, node) in nodes.iter().enumerate() {
+        for (slot, input) in node.inputs.iter().enumerate() {
+            if let NlpInput::Node(j) = input {
+                let slot = if node.op.is_commutative() {
+                    0
+                } else {
+                    slot as u8 + 1
+                };
+                consumers[usize::from(*j)].push((i, slot));
+            }
+        }
+    }
+    let mut colour: Vec<u64> = (0..n)
+        .map(|i| {
+            let output = match cell.output_index(i) {
+                Some(k) => format!("out{}", perm[k]),
+                None => "-".to_owned(),
+            };
+            fnv(&[nodes[i].op.name().as_bytes(), output.as_bytes()])
+        })
+        .collect();
+    for _ in 0..=n {
+        let next: Vec<u64> = (0..n)
+            .map(|i| {
+                let mut ins: Vec<u64> = nodes[i]
+                    .inputs
+                    .iter()
+                    .map(|input| match input {
+                        NlpInput::Node(j) => colour[usize::from(*j)],
+                        other => fnv(&[base_label(other).as_bytes()]),
+                    })
+                    .collect();
+                if nodes[i].op.is_commutative() {
+                    ins.sort_unstable();
+                }
+                let mut outs: Vec<(u64, u8)> = consumers[i]
+                    .iter()
+                    .map(|&(c, slot)| (colour[c], slot))
+                    .collect();
+                outs.sort_unstable();
+                let ins: Vec<u8> = ins.iter().flat_map(|h| h.to_le_bytes()).collect();
+                let outs: Vec<u8> = outs
+                    .iter()
+                    .flat_map(|(h, s)| h.to_le_bytes().into_iter().chain([*s]))
+                    .collect();
+                fnv(&[&colour[i].to_le_bytes(), &ins, &outs])
+            })
+            .collect();
+        colour = next;
+    }
+    colour
+}
+
+/// The inputs of `node`, sorted by structural colour when the op is commutative.
+fn visit_order(cell: &NlpCell, colours: &[u64], perm: &[u8], node: usize) -> Vec<NlpInput> {
     let spec = &cell.nodes()[node];
     let mut inputs = spec.inputs.clone();
     if spec.op.is_commutative() {
         let key = |input: &NlpInput| match input {
-            NlpInput::Node(j) => (1u8, merkle[usize::from(*j)]),
+            NlpInput::Node(j) => (1u8, colours[usize::from(*j)]),
             NlpInput::X => (0, 0),
             NlpInput::HPrev(k) => (0, 1 + u64::from(perm[usize::from(*k)])),
         };
