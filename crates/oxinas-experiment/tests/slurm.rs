@@ -106,3 +106,75 @@ fn slurm_executor_matches_the_local_executor() {
     let manifest = std::fs::read_to_string(dir.path().join("slurm/manifest.json")).unwrap();
     assert!(manifest.contains("\"executor\": \"slurm\""));
 }
+
+#[test]
+fn slurm_executor_resubmits_tasks_that_failed() {
+    if data_file("nb201/nb201_merged.csv").is_none() || !slurm_available() {
+        return;
+    }
+    let dir = tempfile::tempdir_in(workspace_root().join("target")).unwrap();
+    // Task 2 fails on its first attempt: the wrapper leaves a mark and exits 1.
+    let wrapper = dir.path().join("flaky-trial.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n# args: trial --run-dir DIR --task N\nif [ \"$5\" = 2 ] && [ ! -e {mark} ]; then touch {mark}; exit 1; fi\nexec {binary} \"$@\"\n",
+            mark = dir.path().join("failed-once").display(),
+            binary = env!("CARGO_BIN_EXE_oxinas-run"),
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .unwrap();
+    let text = TWENTY.replace("trials = 10", "trials = 2");
+    let path = Path::new("four.toml");
+    let config = ExperimentConfig::from_toml(&text, path).unwrap();
+    let run = |out: &Path, executor: ExecutorConfig, command: Vec<String>| {
+        let mut options = RunOptions::new(path, out, &workspace_root());
+        options.executor = Some(executor);
+        options.trial_command = command;
+        run_experiment(&config, &text, &options, &NoProgress)
+    };
+    let slurm = |max_resubmits| {
+        ExecutorConfig::Slurm(SlurmConfig {
+            partition: None,
+            time_limit: None,
+            cpus_per_task: 1,
+            extra_args: Vec::new(),
+            max_resubmits,
+            poll_seconds: 0.5,
+        })
+    };
+    run(
+        &dir.path().join("slurm"),
+        slurm(1),
+        vec![wrapper.display().to_string(), "trial".to_owned()],
+    )
+    .unwrap();
+    assert!(
+        dir.path().join("failed-once").exists(),
+        "task 2 failed once"
+    );
+    let retry = std::fs::read_to_string(dir.path().join("slurm/slurm/plan-1.json")).unwrap();
+    assert!(retry.contains("\"array\": \"2\""), "{retry}");
+    run(&dir.path().join("local"), ExecutorConfig::Local, Vec::new()).unwrap();
+    for file in ["trajectories.jsonl", "trials.jsonl", "incumbent_test.jsonl"] {
+        let a = std::fs::read(dir.path().join("local").join(file)).unwrap();
+        let b = std::fs::read(dir.path().join("slurm").join(file)).unwrap();
+        assert!(a == b, "{file}: slurm differs from local");
+    }
+
+    // Without resubmissions, a failing task is an error naming it.
+    std::fs::remove_file(dir.path().join("failed-once")).unwrap();
+    let err = run(
+        &dir.path().join("no-retry"),
+        slurm(0),
+        vec![wrapper.display().to_string(), "trial".to_owned()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("tasks 2 have no result"), "{err}");
+}
