@@ -19,10 +19,14 @@ struct Cli {
 enum Command {
     /// Run an experiment described by a TOML config and record it.
     Experiment(experiment_command::ExperimentArgs),
+    /// Run one trial of a run directory's plan (what a Slurm array task runs).
+    #[command(hide = true)]
+    Trial(experiment_command::TrialArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
+        Command::Trial(args) => experiment_command::trial(args),
     }
 }
