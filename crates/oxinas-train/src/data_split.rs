@@ -64,7 +64,10 @@ pub fn split_with_test(
     if validation >= train.len() {
         return Err(ConfigError::new(
             "validation size",
-            format!("{validation} validation images leave none of {} for training", train.len()),
+            format!(
+                "{validation} validation images leave none of {} for training",
+                train.len()
+            ),
         ));
     }
     let order = seeded_permutation(train.len(), seed);

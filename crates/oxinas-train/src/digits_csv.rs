@@ -31,20 +31,37 @@ pub fn parse_digits_csv(path: &Path, text: &str) -> Result<ImageDataset, DataErr
             return Err(DataError::malformed(
                 path,
                 format!("line {line_no}"),
-                format!("{} comma-separated values (64 pixels and a label), found {}", SIDE * SIDE + 1, fields.len()),
+                format!(
+                    "{} comma-separated values (64 pixels and a label), found {}",
+                    SIDE * SIDE + 1,
+                    fields.len()
+                ),
             ));
         }
         for (column, field) in fields.iter().enumerate() {
-            let value: u8 = field.trim().parse().ok().filter(|v| {
-                if column < SIDE * SIDE { *v <= MAX_PIXEL } else { *v < 10 }
-            }).ok_or_else(|| {
-                let expected = if column < SIDE * SIDE { "a pixel 0..16" } else { "a label 0..9" };
-                DataError::malformed(
-                    path,
-                    format!("line {line_no}, column {}", column + 1),
-                    format!("{expected}, found `{field}`"),
-                )
-            })?;
+            let value: u8 = field
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v| {
+                    if column < SIDE * SIDE {
+                        *v <= MAX_PIXEL
+                    } else {
+                        *v < 10
+                    }
+                })
+                .ok_or_else(|| {
+                    let expected = if column < SIDE * SIDE {
+                        "a pixel 0..16"
+                    } else {
+                        "a label 0..9"
+                    };
+                    DataError::malformed(
+                        path,
+                        format!("line {line_no}, column {}", column + 1),
+                        format!("{expected}, found `{field}`"),
+                    )
+                })?;
             if column < SIDE * SIDE {
                 pixels.push(value);
             } else {

@@ -64,7 +64,10 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
         return Err(DataError::malformed(
             path,
             "header",
-            format!("{ndims} dimension sizes ({header} header bytes), file has {} bytes", bytes.len()),
+            format!(
+                "{ndims} dimension sizes ({header} header bytes), file has {} bytes",
+                bytes.len()
+            ),
         ));
     }
     let dims: Vec<usize> = bytes[4..header]
@@ -77,7 +80,10 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
         return Err(DataError::malformed(
             path,
             format!("data after the {header}-byte header"),
-            format!("{} values for dimensions {dims:?}, found {found}", expected.map_or("too many".into(), |e| e.to_string())),
+            format!(
+                "{} values for dimensions {dims:?}, found {found}",
+                expected.map_or("too many".into(), |e| e.to_string())
+            ),
         ));
     }
     Ok(IdxArray {
@@ -104,14 +110,20 @@ pub fn read_idx_images(
         return Err(DataError::malformed(
             images,
             "header",
-            format!("3 dimensions (images, rows, columns), found {:?}", image_array.dims),
+            format!(
+                "3 dimensions (images, rows, columns), found {:?}",
+                image_array.dims
+            ),
         ));
     };
     if label_array.dims != [n] {
         return Err(DataError::malformed(
             labels,
             "header",
-            format!("1 dimension of {n} labels (as many as images), found {:?}", label_array.dims),
+            format!(
+                "1 dimension of {n} labels (as many as images), found {:?}",
+                label_array.dims
+            ),
         ));
     }
     let labels_u16 = label_array.values.iter().map(|&l| u16::from(l)).collect();

@@ -170,7 +170,9 @@ impl ImageDataset {
                         for dy in 0..factor {
                             for dx in 0..factor {
                                 let (sy, sx) = (y * factor + dy, x * factor + dx);
-                                sum += u32::from(image[(c * self.shape.height + sy) * self.shape.width + sx]);
+                                sum += u32::from(
+                                    image[(c * self.shape.height + sy) * self.shape.width + sx],
+                                );
                             }
                         }
                         pixels.push(((sum + block / 2) / block) as u8);

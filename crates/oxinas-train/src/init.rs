@@ -23,9 +23,7 @@ pub(crate) fn uniform<B: Backend, const D: usize>(
 ) -> Tensor<B, D> {
     let len: usize = shape.iter().product();
     let bound = bound as f32;
-    let values: Vec<f32> = (0..len)
-        .map(|_| rng.random_range(-bound..=bound))
-        .collect();
+    let values: Vec<f32> = (0..len).map(|_| rng.random_range(-bound..=bound)).collect();
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 

@@ -34,11 +34,15 @@ pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three,
 pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_digits_csv};
 pub use forward_context::{ForwardContext, NormMode};
 pub use grad_clipping::{clip_global_norm, global_grad_norm};
-pub use idx_format::{FASHION_MNIST_DIR, IdxArray, parse_idx, read_fashion_mnist, read_idx, read_idx_images};
+pub use idx_format::{
+    FASHION_MNIST_DIR, IdxArray, parse_idx, read_fashion_mnist, read_idx, read_idx_images,
+};
 pub use image_batch::{Augmentation, ImageBatcher, Normalization, crop_and_flip};
 pub use image_dataset::{ImageDataset, ImageShape};
 pub use lr_schedule::CosineSchedule;
-pub use nb201_network::{Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction};
+pub use nb201_network::{
+    Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
+};
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{ConvShape, ReluConvBn};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};

@@ -19,8 +19,8 @@ use oxinas_core::ConfigError;
 use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
 
-use crate::init::default_param;
 use crate::forward_context::{ForwardContext, NormMode};
+use crate::init::default_param;
 use crate::relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
 
 /// Size of an NB201 network: stem channels `C`, cells per stage `N`, classes, input.
@@ -191,7 +191,9 @@ impl<B: Backend> Nb201Cell<B> {
         let convs = arch
             .ops
             .iter()
-            .map(|&op| cell_conv_shape(op, channels).map(|shape| ReluConvBn::new(shape, rng, device)))
+            .map(|&op| {
+                cell_conv_shape(op, channels).map(|shape| ReluConvBn::new(shape, rng, device))
+            })
             .collect();
         Self {
             convs,
@@ -211,7 +213,9 @@ impl<B: Backend> Nb201Cell<B> {
                 let out = match (self.ops[edge], &self.convs[edge]) {
                     (Nb201Op::None, _) => continue,
                     (Nb201Op::SkipConnect, _) => input,
-                    (Nb201Op::AvgPool3x3, _) => avg_pool2d(input, [3, 3], [1, 1], [1, 1], false, false),
+                    (Nb201Op::AvgPool3x3, _) => {
+                        avg_pool2d(input, [3, 3], [1, 1], [1, 1], false, false)
+                    }
                     (_, Some(conv)) => conv.forward(input, ctx),
                     (_, None) => unreachable!("convolution ops are built with their weights"),
                 };
@@ -237,7 +241,12 @@ pub struct Nb201Reduction<B: Backend> {
 }
 
 impl<B: Backend> Nb201Reduction<B> {
-    fn new(channels_in: usize, channels_out: usize, rng: &mut SeededRng, device: &B::Device) -> Self {
+    fn new(
+        channels_in: usize,
+        channels_out: usize,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
         let shape = ReductionShape::new(channels_in, channels_out);
         Self {
             conv_a: ReluConvBn::new(shape.conv_a, rng, device),
@@ -247,7 +256,9 @@ impl<B: Backend> Nb201Reduction<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
-        let branch = self.conv_b.forward(self.conv_a.forward(x.clone(), ctx), ctx);
+        let branch = self
+            .conv_b
+            .forward(self.conv_a.forward(x.clone(), ctx), ctx);
         let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
         branch + ctx.probe(self.shortcut.forward(pooled))
     }
@@ -374,8 +385,13 @@ mod tests {
         let one_conv = Nb201Arch::from_op_digits("300000").unwrap();
         assert_eq!(TINY.layout(&one_conv).params(), 1233 + 784);
         let device = Default::default();
-        for arch in [empty, one_conv, Nb201Arch::from_op_digits("421211").unwrap()] {
-            let net = Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(1), &device).unwrap();
+        for arch in [
+            empty,
+            one_conv,
+            Nb201Arch::from_op_digits("421211").unwrap(),
+        ] {
+            let net =
+                Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(1), &device).unwrap();
             assert_eq!(trainable_params(&net), TINY.layout(&arch).params());
         }
     }
@@ -384,7 +400,9 @@ mod tests {
     fn forward_gives_one_logit_row_per_image_and_seeds_fix_weights() {
         let arch = Nb201Arch::from_op_digits("342114").unwrap();
         let device = Default::default();
-        let build = |seed| Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(seed), &device).unwrap();
+        let build = |seed| {
+            Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(seed), &device).unwrap()
+        };
         let x = Tensor::<NdArray, 4>::ones([2, 1, 8, 8], &device);
         let a = build(4).forward(x.clone());
         assert_eq!(a.dims(), [2, 3]);
@@ -397,8 +415,17 @@ mod tests {
     #[test]
     fn zero_sizes_are_rejected() {
         let arch = Nb201Arch::from_op_digits("000000").unwrap();
-        let config = Nb201NetworkConfig { channels: 0, ..TINY };
-        let err = Nb201Network::<NdArray>::new(&config, &arch, &mut rng_from_seed(1), &Default::default()).unwrap_err();
+        let config = Nb201NetworkConfig {
+            channels: 0,
+            ..TINY
+        };
+        let err = Nb201Network::<NdArray>::new(
+            &config,
+            &arch,
+            &mut rng_from_seed(1),
+            &Default::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.field, "channels");
     }
 }

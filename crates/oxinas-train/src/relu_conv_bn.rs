@@ -8,8 +8,8 @@ use burn::tensor::backend::Backend;
 
 use oxinas_core::seed::SeededRng;
 
-use crate::init::default_param;
 use crate::forward_context::ForwardContext;
+use crate::init::default_param;
 
 /// Shape of a bias-free 2-D convolution: channels, square kernel, stride, padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,12 @@ pub(crate) fn conv_without_bias<B: Backend>(
     .init(device);
     let fan_in = shape.channels_in * shape.kernel * shape.kernel;
     conv.weight = default_param(
-        [shape.channels_out, shape.channels_in, shape.kernel, shape.kernel],
+        [
+            shape.channels_out,
+            shape.channels_in,
+            shape.kernel,
+            shape.kernel,
+        ],
         fan_in,
         rng,
         device,

@@ -10,8 +10,8 @@
 use std::collections::{HashMap, HashSet};
 
 use burn::backend::NdArray;
-use oxinas_core::{Enumerable, SearchSpace};
 use oxinas_core::seed::rng_from_seed;
+use oxinas_core::{Enumerable, SearchSpace};
 use oxinas_spaces::{Nb201Arch, Nb201Space};
 use oxinas_train::{Nb201Network, Nb201NetworkConfig, trainable_params};
 
@@ -40,7 +40,10 @@ fn parameter_counts_match_nas_bench_201_for_every_cell() {
     let mut class_counts: HashMap<String, HashSet<u64>> = HashMap::new();
     for arch in space.enumerate() {
         let count = config.layout(&arch).params() as u64;
-        class_counts.entry(space.canonical(&arch)).or_default().insert(count);
+        class_counts
+            .entry(space.canonical(&arch))
+            .or_default()
+            .insert(count);
     }
     let (mut rows, mut disagreeing, mut built, mut from_isomorph) = (0, 0, 0, 0);
     for (row, record) in reader.records().enumerate() {
@@ -50,7 +53,10 @@ fn parameter_counts_match_nas_bench_201_for_every_cell() {
         let ours = config.layout(&arch).params() as u64;
         if first_seed == min_seed && ours != first_seed {
             let class = &class_counts[&space.canonical(&arch)];
-            assert!(class.contains(&first_seed), "row {row}: arch {arch}: ours {ours}, published {first_seed}, class {class:?}");
+            assert!(
+                class.contains(&first_seed),
+                "row {row}: arch {arch}: ours {ours}, published {first_seed}, class {class:?}"
+            );
             from_isomorph += 1;
         } else if first_seed != min_seed {
             disagreeing += 1;
@@ -64,7 +70,11 @@ fn parameter_counts_match_nas_bench_201_for_every_cell() {
         if row % 500 == 0 || first_seed != min_seed {
             let mut rng = rng_from_seed(row as u64);
             let net = Nb201Network::<NdArray>::new(&config, &arch, &mut rng, &device).unwrap();
-            assert_eq!(trainable_params(&net) as u64, ours, "built module, row {row}");
+            assert_eq!(
+                trainable_params(&net) as u64,
+                ours,
+                "built module, row {row}"
+            );
             built += 1;
         }
         rows += 1;
