@@ -103,6 +103,44 @@ impl Nb201NetworkConfig {
     }
 }
 
+impl Nb201NetworkConfig {
+    /// Multiply-accumulates of one forward pass on a `height` x `width` image:
+    /// every convolution at its resolution plus the classifier (batch norm,
+    /// pooling and additions are not counted). The usual "FLOPs" of NAS papers.
+    pub fn macs(&self, arch: &Nb201Arch, height: usize, width: usize) -> u64 {
+        let c = self.channels;
+        let stem = ConvShape {
+            channels_in: self.input_channels,
+            channels_out: c,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+        };
+        let (mut total, (mut h, mut w)) = stem.macs(height, width);
+        let mut channels = c;
+        for stage in 0..3 {
+            if stage > 0 {
+                let r = ReductionShape::new(channels, channels * 2);
+                let (a, (h2, w2)) = r.conv_a.macs(h, w);
+                let (b, _) = r.conv_b.macs(h2, w2);
+                // The shortcut's 1x1 convolution runs after 2x2 average pooling.
+                let (s, _) = r.shortcut.macs(h / 2, w / 2);
+                total += a + b + s;
+                (h, w) = (h2, w2);
+                channels *= 2;
+            }
+            for _ in 0..self.cells_per_stage {
+                for op in arch.ops {
+                    if let Some(shape) = cell_conv_shape(op, channels) {
+                        total += shape.macs(h, w).0;
+                    }
+                }
+            }
+        }
+        (total + channels * self.num_classes) as u64
+    }
+}
+
 /// The shapes of a network's layers (see [`Nb201NetworkConfig::layout`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Nb201Layout {
@@ -394,6 +432,18 @@ mod tests {
                 Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(1), &device).unwrap();
             assert_eq!(trainable_params(&net), TINY.layout(&arch).params());
         }
+    }
+
+    #[test]
+    fn multiply_accumulates_by_hand() {
+        // 8x8 input. Stem 1*2*9*64 = 1152; reduction to 4x4: 9*2*4*16 + 9*4*4*16
+        // + 2*4*16 = 3584; reduction to 2x2: 9*4*8*4 + 9*8*8*4 + 4*8*4 = 3584;
+        // classifier 8*3 = 24.
+        let empty = Nb201Arch::from_op_digits("000000").unwrap();
+        assert_eq!(TINY.macs(&empty, 8, 8), 8344);
+        // A 1x1 edge adds C*C*H*W per cell: 2*2*64 + 4*4*16 + 8*8*4 = 768.
+        let one_conv = Nb201Arch::from_op_digits("000200").unwrap();
+        assert_eq!(TINY.macs(&one_conv, 8, 8), 8344 + 768);
     }
 
     #[test]
