@@ -137,8 +137,8 @@ fn jacov_of_identical_jacobians() {
         hidden: None,
         out: linear([[1.0, 0.0], [0.0, 3.0]]),
     };
-    let k = 1e-5;
-    let expected = -(((0.0 + k) as f64).ln() + 1.0 / k + (2.0 + k as f64).ln() + 1.0 / (2.0 + k));
+    let k: f64 = 1e-5;
+    let expected = -(k.ln() + 1.0 / k + (2.0 + k).ln() + 1.0 / (2.0 + k));
     let score = jacov::<B, _>(&net, images(&[[0.3, 0.1], [-2.0, 5.0]]));
     assert!(close(score, expected, 1e-6), "{score} vs {expected}");
 }
