@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod data_command;
 mod experiment_command;
 
 use anyhow::Result;
@@ -19,10 +20,13 @@ struct Cli {
 enum Command {
     /// Run an experiment described by a TOML config and record it.
     Experiment(experiment_command::ExperimentArgs),
+    /// List, check and import benchmark data.
+    Data(data_command::DataArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
+        Command::Data(args) => data_command::run(args),
     }
 }

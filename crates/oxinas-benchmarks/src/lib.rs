@@ -9,6 +9,7 @@
 mod asr;
 mod crc32c;
 mod csv_table;
+mod data_catalog;
 mod nats_archive;
 #[cfg(test)]
 mod nats_archive_fixture;
@@ -31,6 +32,10 @@ mod transnas;
 
 pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
 pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
+pub use data_catalog::{
+    BenchmarkCheck, CATALOG, CatalogEntry, CatalogFile, FileStatus, ImportError, ImportKind,
+    ImportOutcome, catalog_entry, check, check_entry, import, presence, sha256_file,
+};
 pub use nats_archive::{
     NATS_ARCHIVE_DIR, NATS_FILE_EXTENSION, NatsArchRecord, NatsEvalCurve, NatsRun, NatsSchedule,
     NatsScheduleResults, nats_arch_file, read_nats_arch_file,
