@@ -348,15 +348,16 @@ impl BenchmarkCheck {
     }
 }
 
-/// Where each file of the catalog stands in `root`, without hashing or
-/// loading (what `list` shows).
-pub fn presence(
-    root: &Path,
-) -> Vec<(
+/// A benchmark's files and directory with whether each exists.
+pub type Presence = (
     &'static CatalogEntry,
     Vec<(PathBuf, bool)>,
     Option<(PathBuf, bool)>,
-)> {
+);
+
+/// Where each file of the catalog stands in `root`, without hashing or
+/// loading (what `list` shows).
+pub fn presence(root: &Path) -> Vec<Presence> {
     CATALOG
         .iter()
         .map(|entry| {
@@ -775,7 +776,13 @@ mod tests {
         let root = csv.parent().unwrap().parent().unwrap();
         let results = check(root);
         for result in &results {
-            assert!(result.passed(), "{}: {:?} {:?}", result.entry.name, result.files, result.load);
+            assert!(
+                result.passed(),
+                "{}: {:?} {:?}",
+                result.entry.name,
+                result.files,
+                result.load
+            );
         }
         for name in ["nb201", "nb101", "nb301", "nlp", "nb-macro", "transnas"] {
             let result = results.iter().find(|r| r.entry.name == name).unwrap();
@@ -784,7 +791,11 @@ mod tests {
                 "{name}: {:?}",
                 result.files
             );
-            assert!(matches!(result.load, Some(Ok(_))), "{name}: {:?}", result.load);
+            assert!(
+                matches!(result.load, Some(Ok(_))),
+                "{name}: {:?}",
+                result.load
+            );
         }
         let nb201 = results.iter().find(|r| r.entry.name == "nb201").unwrap();
         assert!(
@@ -820,12 +831,15 @@ mod tests {
         assert!(matches!(corrupted.files[0].1, FileStatus::Mismatch { .. }));
         // Files absent from the temporary directory are missing, not failures.
         let all = check(root.path());
-        let failing: Vec<_> = all.iter().filter(|r| !r.passed()).map(|r| r.entry.name).collect();
+        let failing: Vec<_> = all
+            .iter()
+            .filter(|r| !r.passed())
+            .map(|r| r.entry.name)
+            .collect();
         assert_eq!(failing, ["nb-macro"]);
     }
 
-    const ARCH0: &str =
-        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|";
+    const ARCH0: &str = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|";
 
     #[test]
     fn importing_a_nats_archive_validates_and_places_it() {
@@ -850,7 +864,9 @@ mod tests {
         // A corrupted file stops the import, named.
         let bad = tempfile::tempdir().unwrap();
         std::fs::write(bad.path().join("3.pickle.pbz2"), b"BZh9 truncated").unwrap();
-        let message = import("nats", Some(bad.path()), root.path()).unwrap_err().to_string();
+        let message = import("nats", Some(bad.path()), root.path())
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("3.pickle.pbz2"), "{message}");
         assert!(import("nats", None, root.path()).is_err());
     }

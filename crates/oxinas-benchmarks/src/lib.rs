@@ -34,7 +34,7 @@ pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
 pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
 pub use data_catalog::{
     BenchmarkCheck, CATALOG, CatalogEntry, CatalogFile, FileStatus, ImportError, ImportKind,
-    ImportOutcome, catalog_entry, check, check_entry, import, presence, sha256_file,
+    ImportOutcome, Presence, catalog_entry, check, check_entry, import, presence, sha256_file,
 };
 pub use nats_archive::{
     NATS_ARCHIVE_DIR, NATS_FILE_EXTENSION, NatsArchRecord, NatsEvalCurve, NatsRun, NatsSchedule,
