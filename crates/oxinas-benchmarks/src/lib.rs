@@ -13,6 +13,7 @@ mod data_catalog;
 mod nats_archive;
 #[cfg(test)]
 mod nats_archive_fixture;
+mod nats_archive_pickle;
 mod nats_archive_tabular;
 mod nb101_full_table;
 mod nb101_full_tabular;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use oxinas_core::{DataError, SearchSpace};
 use oxinas_spaces::{Nb201Arch, Nb201Space};
-use serde_pickle::{DeOptions, HashableValue, Value};
+use serde_pickle::{HashableValue, Value};
 
 use crate::Nb201Dataset;
 
@@ -184,7 +184,7 @@ pub fn read_nats_arch_file(path: &Path) -> Result<NatsArchRecord, DataError> {
                 ),
             )
         })?;
-    let value = serde_pickle::value_from_slice(&bytes, DeOptions::new()).map_err(|e| {
+    let value = crate::nats_archive_pickle::decode_pickle(&bytes).map_err(|e| {
         DataError::malformed(
             path,
             "pickle stream",
