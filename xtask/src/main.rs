@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod data_command;
 mod experiment_command;
 
 use anyhow::Result;
@@ -22,11 +23,14 @@ enum Command {
     /// Run one trial of a run directory's plan (what a Slurm array task runs).
     #[command(hide = true)]
     Trial(experiment_command::TrialArgs),
+    /// List, check and import benchmark data.
+    Data(data_command::DataArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
         Command::Trial(args) => experiment_command::trial(args),
+        Command::Data(args) => data_command::run(args),
     }
 }
