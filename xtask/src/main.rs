@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod experiment_command;
+mod predictors_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -19,10 +20,13 @@ struct Cli {
 enum Command {
     /// Run an experiment described by a TOML config and record it.
     Experiment(experiment_command::ExperimentArgs),
+    /// Run a predictor study (rank correlation against training size) from a TOML config.
+    Predictors(predictors_command::PredictorsArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
+        Command::Predictors(args) => predictors_command::run(args),
     }
 }

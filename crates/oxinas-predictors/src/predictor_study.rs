@@ -14,21 +14,23 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
+use crate::gcn::{Gcn, GcnConfig};
 use crate::learning_curve::{
-    EarlyStopValue, LearningCurveExtrapolation, LearningCurveExtrapolationConfig, LearningCurveInput,
-    SumOfTrainingLosses, SumOfTrainingLossesConfig,
+    EarlyStopValue, LearningCurveExtrapolation, LearningCurveExtrapolationConfig,
+    LearningCurveInput, SumOfTrainingLosses, SumOfTrainingLossesConfig,
 };
+use crate::omni::Omni;
 use crate::rank_correlation::Correlations;
 use crate::{
-    BayesianLinearRegression, BayesianLinearRegressionConfig, GaussianProcess, GaussianProcessConfig,
-    GradientBoosting, GradientBoostingConfig, Kernel, MlpEnsemble, MlpEnsembleConfig, NgBoost,
-    NgBoostConfig, Prediction, Predictor, PredictorError, RandomForest, RandomForestConfig,
+    BayesianLinearRegression, BayesianLinearRegressionConfig, GaussianProcess,
+    GaussianProcessConfig, GradientBoosting, GradientBoostingConfig, Kernel, MlpEnsemble,
+    MlpEnsembleConfig, NgBoost, NgBoostConfig, Prediction, Predictor, PredictorError, RandomForest,
+    RandomForestConfig,
 };
 
 /// What the study knows about one architecture.
@@ -170,36 +172,62 @@ impl Default for CurveSettings {
 pub type StudyPredictor = Box<dyn Predictor<StudyArch>>;
 
 /// Builds `kind` with `seed`.
-pub fn build_predictor(kind: PredictorKind, seed: u64, curves: CurveSettings) -> Result<StudyPredictor, PredictorError> {
+pub fn build_predictor(
+    kind: PredictorKind,
+    seed: u64,
+    curves: CurveSettings,
+) -> Result<StudyPredictor, PredictorError> {
     Ok(match kind {
         PredictorKind::Params => Box::new(ParameterCount),
-        PredictorKind::MlpEnsemble => Box::new(OnEncoding(MlpEnsemble::new(MlpEnsembleConfig::default(), seed)?)),
-        PredictorKind::Gp => Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig::default())?)),
-        PredictorKind::GpRbf => Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig {
-            kernel: Kernel::Rbf,
-            ..GaussianProcessConfig::default()
-        })?)),
+        PredictorKind::MlpEnsemble => Box::new(OnEncoding(MlpEnsemble::new(
+            MlpEnsembleConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Gp => Box::new(OnEncoding(GaussianProcess::new(
+            GaussianProcessConfig::default(),
+        )?)),
+        PredictorKind::GpRbf => {
+            Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig {
+                kernel: Kernel::Rbf,
+                ..GaussianProcessConfig::default()
+            })?))
+        }
         PredictorKind::Blr => Box::new(OnEncoding(BayesianLinearRegression::new(
             BayesianLinearRegressionConfig::default(),
         )?)),
-        PredictorKind::Rf => Box::new(OnEncoding(RandomForest::new(RandomForestConfig::default(), seed)?)),
-        PredictorKind::Gbdt => Box::new(OnEncoding(GradientBoosting::new(GradientBoostingConfig::default(), seed)?)),
-        PredictorKind::Ngboost => Box::new(OnEncoding(NgBoost::new(NgBoostConfig::default(), seed)?)),
-        PredictorKind::Lce => Box::new(LearningCurveExtrapolation::new(LearningCurveExtrapolationConfig {
-            target_epoch: curves.target_epoch,
-            ..LearningCurveExtrapolationConfig::default()
-        })?),
+        PredictorKind::Rf => Box::new(OnEncoding(RandomForest::new(
+            RandomForestConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Gbdt => Box::new(OnEncoding(GradientBoosting::new(
+            GradientBoostingConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Ngboost => {
+            Box::new(OnEncoding(NgBoost::new(NgBoostConfig::default(), seed)?))
+        }
+        PredictorKind::Lce => Box::new(LearningCurveExtrapolation::new(
+            LearningCurveExtrapolationConfig {
+                target_epoch: curves.target_epoch,
+                ..LearningCurveExtrapolationConfig::default()
+            },
+        )?),
         PredictorKind::Sotle => Box::new(SumOfTrainingLosses::new(SumOfTrainingLossesConfig {
             last_epochs: curves.sotl_epochs,
         })?),
         PredictorKind::EarlyStop => Box::new(EarlyStopValue::default()),
-        PredictorKind::Gcn | PredictorKind::GcnBlr | PredictorKind::Omni => {
-            return Err(PredictorError::Hyperparameter {
-                predictor: kind.name(),
-                field: "kind",
-                message: "not available in this build".into(),
-            });
-        }
+        PredictorKind::Gcn | PredictorKind::GcnBlr => Box::new(OnGraph(Gcn::new(
+            GcnConfig {
+                blr_head: kind == PredictorKind::GcnBlr,
+                ..GcnConfig::default()
+            },
+            seed,
+        )?)),
+        PredictorKind::Omni => Box::new(Omni::new(
+            NgBoostConfig::default(),
+            curves.sotl_epochs,
+            seed,
+        )?),
     })
 }
 
@@ -223,6 +251,42 @@ impl<P: Predictor<Vec<f64>>> Predictor<StudyArch> for OnEncoding<P> {
     }
 }
 
+/// A graph predictor applied to [`StudyArch::graph`].
+pub struct OnGraph<P>(pub P);
+
+impl<P: Predictor<GraphTensors>> OnGraph<P> {
+    fn graphs(&self, inputs: &[StudyArch]) -> Result<Vec<GraphTensors>, PredictorError> {
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(row, a)| {
+                a.graph.clone().ok_or(PredictorError::MissingInput {
+                    predictor: self.0.name(),
+                    what: "graph encoding (set `graph_encoding`)",
+                    row,
+                })
+            })
+            .collect()
+    }
+}
+
+impl<P: Predictor<GraphTensors>> Predictor<StudyArch> for OnGraph<P> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn fit(&mut self, inputs: &[StudyArch], targets: &[f64]) -> Result<(), PredictorError> {
+        let g = self.graphs(inputs)?;
+        self.0.fit(&g, targets)
+    }
+    fn predict(&self, inputs: &[StudyArch]) -> Result<Vec<Prediction>, PredictorError> {
+        let g = self.graphs(inputs)?;
+        self.0.predict(&g)
+    }
+    fn has_uncertainty(&self) -> bool {
+        self.0.has_uncertainty()
+    }
+}
+
 /// The parameter count as a predictor: the baseline every learned predictor
 /// should beat (on NB201 it alone reaches Kendall tau ~0.5).
 #[derive(Clone, Copy, Debug, Default)]
@@ -240,16 +304,53 @@ impl Predictor<StudyArch> for ParameterCount {
             .iter()
             .enumerate()
             .map(|(row, a)| {
-                a.params.map(Prediction::point).ok_or(PredictorError::MissingInput {
-                    predictor: "params",
-                    what: "parameter count",
-                    row,
-                })
+                a.params
+                    .map(Prediction::point)
+                    .ok_or(PredictorError::MissingInput {
+                        predictor: "params",
+                        what: "parameter count",
+                        row,
+                    })
             })
             .collect()
     }
     fn needs_training(&self) -> bool {
         false
+    }
+}
+
+/// A monotone map applied to targets before fitting (predictions are mapped
+/// back), so that squared-error models are not dominated by a heavy tail.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum TargetTransform {
+    /// Targets as they are.
+    #[default]
+    Identity,
+    /// `ln(bound - y)`: for accuracies (bound 100), the log of the error,
+    /// which compresses the tail of failed architectures.
+    LogGap {
+        /// An upper bound of every target.
+        bound: f64,
+    },
+}
+
+impl TargetTransform {
+    fn forward(self, y: f64) -> f64 {
+        match self {
+            TargetTransform::Identity => y,
+            TargetTransform::LogGap { bound } => (bound - y).max(1e-9).ln(),
+        }
+    }
+
+    /// Maps a prediction back (delta method for the standard deviation).
+    fn inverse(self, p: Prediction) -> Prediction {
+        match self {
+            TargetTransform::Identity => p,
+            TargetTransform::LogGap { bound } => Prediction {
+                mean: bound - p.mean.exp(),
+                std: p.mean.exp() * p.std,
+            },
+        }
     }
 }
 
@@ -268,6 +369,8 @@ pub struct StudyConfig {
     pub predictors: Vec<PredictorKind>,
     /// Learning-curve settings.
     pub curves: CurveSettings,
+    /// Transform of the targets the predictors are fitted on.
+    pub target_transform: TargetTransform,
 }
 
 /// One predictor on one training set of one trial.
@@ -310,7 +413,10 @@ impl MeanStd {
         } else {
             0.0
         };
-        Self { mean, std: var.sqrt() }
+        Self {
+            mean,
+            std: var.sqrt(),
+        }
     }
 }
 
@@ -348,7 +454,9 @@ pub struct StudyResult {
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     /// Not enough architectures for the test set plus the largest training set.
-    #[error("the study needs {needed} architectures (test {test} + train {train}), the data has {have}")]
+    #[error(
+        "the study needs {needed} architectures (test {test} + train {train}), the data has {have}"
+    )]
     TooFewArchs {
         /// Needed.
         needed: usize,
@@ -379,14 +487,21 @@ pub enum StudyError {
     },
 }
 
-/// Runs the study on `archs` (trials in parallel; results do not depend on
-/// the number of threads, only the timings do).
+/// Runs the study on `archs`. Trials run one after another so that each
+/// fit is timed alone (predictors parallelise inside, e.g. over ensemble
+/// members); results do not depend on the number of threads, timings do.
 pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResult, StudyError> {
     let largest = config.train_sizes.iter().copied().max().unwrap_or(0);
-    if config.trials == 0 || config.test_size < 2 || config.train_sizes.is_empty() || config.predictors.is_empty() {
+    if config.trials == 0
+        || config.test_size < 2
+        || config.train_sizes.is_empty()
+        || config.predictors.is_empty()
+    {
         return Err(StudyError::Setting {
             field: "trials/test_size/train_sizes/predictors",
-            message: "at least one trial, a test set of 2 or more, one training size and one predictor".into(),
+            message:
+                "at least one trial, a test set of 2 or more, one training size and one predictor"
+                    .into(),
         });
     }
     if config.test_size + largest > archs.len() {
@@ -406,7 +521,6 @@ pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResul
         })?;
     }
     let per_trial: Vec<Result<Vec<TrialResult>, StudyError>> = (0..config.trials)
-        .into_par_iter()
         .map(|trial| run_trial(archs, config, trial))
         .collect();
     let mut trials = Vec::new();
@@ -417,16 +531,29 @@ pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResul
     Ok(StudyResult { trials, summary })
 }
 
-fn run_trial(archs: &[StudyArch], config: &StudyConfig, trial: usize) -> Result<Vec<TrialResult>, StudyError> {
+fn run_trial(
+    archs: &[StudyArch],
+    config: &StudyConfig,
+    trial: usize,
+) -> Result<Vec<TrialResult>, StudyError> {
     let mut order: Vec<usize> = (0..archs.len()).collect();
-    order.shuffle(&mut rng_from_seed(derive_seed(config.seed, &[trial as u64])));
-    let test: Vec<StudyArch> = order[..config.test_size].iter().map(|&i| archs[i].clone()).collect();
+    order.shuffle(&mut rng_from_seed(derive_seed(
+        config.seed,
+        &[trial as u64],
+    )));
+    let test: Vec<StudyArch> = order[..config.test_size]
+        .iter()
+        .map(|&i| archs[i].clone())
+        .collect();
     let truth: Vec<f64> = test.iter().map(|a| a.target).collect();
     let pool = &order[config.test_size..];
     let mut out = Vec::new();
     for &size in &config.train_sizes {
         let train: Vec<StudyArch> = pool[..size].iter().map(|&i| archs[i].clone()).collect();
-        let targets: Vec<f64> = train.iter().map(|a| a.target).collect();
+        let targets: Vec<f64> = train
+            .iter()
+            .map(|a| config.target_transform.forward(a.target))
+            .collect();
         for (p, &kind) in config.predictors.iter().enumerate() {
             let err = |source| StudyError::Predictor {
                 trial,
@@ -439,7 +566,12 @@ fn run_trial(archs: &[StudyArch], config: &StudyConfig, trial: usize) -> Result<
             predictor.fit(&train, &targets).map_err(err)?;
             let fit_seconds = started.elapsed().as_secs_f64();
             let started = Instant::now();
-            let predictions = predictor.predict(&test).map_err(err)?;
+            let predictions: Vec<Prediction> = predictor
+                .predict(&test)
+                .map_err(err)?
+                .into_iter()
+                .map(|p| config.target_transform.inverse(p))
+                .collect();
             let query_seconds = started.elapsed().as_secs_f64();
             let means: Vec<f64> = predictions.iter().map(|q| q.mean).collect();
             let coverage_1sigma = predictor.has_uncertainty().then(|| {
@@ -467,13 +599,19 @@ fn run_trial(archs: &[StudyArch], config: &StudyConfig, trial: usize) -> Result<
 fn summarise(trials: &[TrialResult], config: &StudyConfig) -> Vec<SummaryRow> {
     let mut groups: BTreeMap<(usize, usize), Vec<&TrialResult>> = BTreeMap::new();
     for t in trials {
-        let p = config.predictors.iter().position(|k| k.name() == t.predictor).unwrap_or(0);
+        let p = config
+            .predictors
+            .iter()
+            .position(|k| k.name() == t.predictor)
+            .unwrap_or(0);
         groups.entry((p, t.train_size)).or_default().push(t);
     }
     groups
         .into_values()
         .map(|rows| {
-            let pick = |f: &dyn Fn(&TrialResult) -> f64| MeanStd::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let pick = |f: &dyn Fn(&TrialResult) -> f64| {
+                MeanStd::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
             let coverage: Vec<f64> = rows.iter().filter_map(|r| r.coverage_1sigma).collect();
             SummaryRow {
                 predictor: rows[0].predictor,
@@ -518,14 +656,24 @@ impl StudyResult {
         type Cell = fn(&SummaryRow) -> Option<String>;
         let tables: [(&str, Cell); 6] = [
             ("Kendall tau (mean ± std over trials)", |r| {
-                Some(format!("{:.3} ± {:.3}", r.kendall_tau.mean, r.kendall_tau.std))
+                Some(format!(
+                    "{:.3} ± {:.3}",
+                    r.kendall_tau.mean, r.kendall_tau.std
+                ))
             }),
-            ("Spearman", |r| Some(format!("{:.3} ± {:.3}", r.spearman.mean, r.spearman.std))),
-            ("Pearson", |r| Some(format!("{:.3} ± {:.3}", r.pearson.mean, r.pearson.std))),
+            ("Spearman", |r| {
+                Some(format!("{:.3} ± {:.3}", r.spearman.mean, r.spearman.std))
+            }),
+            ("Pearson", |r| {
+                Some(format!("{:.3} ± {:.3}", r.pearson.mean, r.pearson.std))
+            }),
             ("Fraction of test archs inside the 1-sigma band", |r| {
-                r.coverage_1sigma.map(|c| format!("{:.2} ± {:.2}", c.mean, c.std))
+                r.coverage_1sigma
+                    .map(|c| format!("{:.2} ± {:.2}", c.mean, c.std))
             }),
-            ("Fit time (ms, mean)", |r| Some(format!("{:.1}", r.fit_seconds.mean * 1e3))),
+            ("Fit time (ms, mean)", |r| {
+                Some(format!("{:.1}", r.fit_seconds.mean * 1e3))
+            }),
             ("Query time for the test set (ms, mean)", |r| {
                 Some(format!("{:.2}", r.query_seconds.mean * 1e3))
             }),
@@ -535,7 +683,10 @@ impl StudyResult {
             for kind in &config.predictors {
                 let _ = write!(s, "| {} |", kind.name());
                 for &n in &config.train_sizes {
-                    let text = self.row(kind.name(), n).and_then(cell).unwrap_or_else(|| "-".into());
+                    let text = self
+                        .row(kind.name(), n)
+                        .and_then(cell)
+                        .unwrap_or_else(|| "-".into());
                     let _ = write!(s, " {text} |");
                 }
                 let _ = writeln!(s);
@@ -546,13 +697,17 @@ impl StudyResult {
             for kind in &config.predictors {
                 for &n in &config.train_sizes {
                     if let (Some(r), Some(b)) = (self.row(kind.name(), n), self.row("params", n)) {
-                        if *kind != PredictorKind::Params && r.kendall_tau.mean < b.kendall_tau.mean {
+                        if *kind != PredictorKind::Params && r.kendall_tau.mean < b.kendall_tau.mean
+                        {
                             below.push(format!("{} at {n}", kind.name()));
                         }
                     }
                 }
             }
-            let _ = writeln!(s, "\n### Below the parameter-count baseline (Kendall tau)\n");
+            let _ = writeln!(
+                s,
+                "\n### Below the parameter-count baseline (Kendall tau)\n"
+            );
             if below.is_empty() {
                 let _ = writeln!(s, "None.");
             } else {
@@ -589,8 +744,13 @@ mod tests {
             train_sizes: vec![10, 100],
             trials,
             seed: 3,
-            predictors: vec![PredictorKind::Params, PredictorKind::Blr, PredictorKind::EarlyStop],
+            predictors: vec![
+                PredictorKind::Params,
+                PredictorKind::Blr,
+                PredictorKind::EarlyStop,
+            ],
             curves: CurveSettings::default(),
+            target_transform: TargetTransform::Identity,
         }
     }
 
@@ -621,7 +781,15 @@ mod tests {
         let data = archs();
         let mut c = config(1);
         c.train_sizes = vec![250];
-        assert!(matches!(run_study(&data, &c), Err(StudyError::TooFewArchs { needed: 350, .. })));
-        assert!("gpp".parse::<PredictorKind>().unwrap_err().contains("mlp_ensemble"));
+        assert!(matches!(
+            run_study(&data, &c),
+            Err(StudyError::TooFewArchs { needed: 350, .. })
+        ));
+        assert!(
+            "gpp"
+                .parse::<PredictorKind>()
+                .unwrap_err()
+                .contains("mlp_ensemble")
+        );
     }
 }
