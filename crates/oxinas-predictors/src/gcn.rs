@@ -40,7 +40,7 @@ impl Default for GcnConfig {
         Self {
             layers: 3,
             hidden: 64,
-            epochs: 200,
+            epochs: 100,
             batch_size: 16,
             learning_rate: 3e-3,
             weight_decay: 1e-4,
@@ -243,7 +243,7 @@ impl Gcn {
         if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
             return Err(hyper(name, "learning_rate", "positive"));
         }
-        if !(config.weight_decay >= 0.0) {
+        if config.weight_decay.is_nan() || config.weight_decay < 0.0 {
             return Err(hyper(name, "weight_decay", "non-negative"));
         }
         Ok(Self {
@@ -424,16 +424,15 @@ mod tests {
         let pass = net.forward(&gs[0]);
         let mut grad = vec![0.0; net.params.len()];
         net.backward(&gs[0], &pass, 1.0, &mut grad);
-        for k in 0..net.params.len() {
+        for (k, analytic) in grad.iter().enumerate() {
             let mut plus = net.clone();
             plus.params[k] += 1e-6;
             let mut minus = net.clone();
             minus.params[k] -= 1e-6;
             let numeric = (plus.forward(&gs[0]).output - minus.forward(&gs[0]).output) / 2e-6;
             assert!(
-                (numeric - grad[k]).abs() < 1e-5,
-                "param {k}: {numeric} vs {}",
-                grad[k]
+                (numeric - analytic).abs() < 1e-5,
+                "param {k}: {numeric} vs {analytic}"
             );
         }
     }

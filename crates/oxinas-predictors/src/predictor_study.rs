@@ -550,9 +550,10 @@ fn run_trial(
     let mut out = Vec::new();
     for &size in &config.train_sizes {
         let train: Vec<StudyArch> = pool[..size].iter().map(|&i| archs[i].clone()).collect();
-        let targets: Vec<f64> = train
+        let raw_targets: Vec<f64> = train.iter().map(|a| a.target).collect();
+        let transformed: Vec<f64> = raw_targets
             .iter()
-            .map(|a| config.target_transform.forward(a.target))
+            .map(|&y| config.target_transform.forward(y))
             .collect();
         for (p, &kind) in config.predictors.iter().enumerate() {
             let err = |source| StudyError::Predictor {
@@ -562,15 +563,27 @@ fn run_trial(
             };
             let seed = derive_seed(config.seed, &[trial as u64, size as u64, p as u64]);
             let mut predictor = build_predictor(kind, seed, config.curves).map_err(err)?;
+            // The transform is for learned models; zero-training predictors
+            // (baseline, learning curves) score on the original scale.
+            let transform = if predictor.needs_training() {
+                config.target_transform
+            } else {
+                TargetTransform::Identity
+            };
+            let targets = if predictor.needs_training() {
+                &transformed
+            } else {
+                &raw_targets
+            };
             let started = Instant::now();
-            predictor.fit(&train, &targets).map_err(err)?;
+            predictor.fit(&train, targets).map_err(err)?;
             let fit_seconds = started.elapsed().as_secs_f64();
             let started = Instant::now();
             let predictions: Vec<Prediction> = predictor
                 .predict(&test)
                 .map_err(err)?
                 .into_iter()
-                .map(|p| config.target_transform.inverse(p))
+                .map(|p| transform.inverse(p))
                 .collect();
             let query_seconds = started.elapsed().as_secs_f64();
             let means: Vec<f64> = predictions.iter().map(|q| q.mean).collect();
