@@ -4,6 +4,7 @@
 
 mod data_command;
 mod experiment_command;
+mod predictors_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Trial(experiment_command::TrialArgs),
     /// List, check and import benchmark data.
     Data(data_command::DataArgs),
+    /// Run a predictor study (rank correlation against training size) from a TOML config.
+    Predictors(predictors_command::PredictorsArgs),
 }
 
 fn main() -> Result<()> {
@@ -32,5 +35,6 @@ fn main() -> Result<()> {
         Command::Experiment(args) => experiment_command::run(args),
         Command::Trial(args) => experiment_command::trial(args),
         Command::Data(args) => data_command::run(args),
+        Command::Predictors(args) => predictors_command::run(args),
     }
 }
