@@ -106,6 +106,20 @@ pub fn run_experiment(
     progress: &dyn Progress,
 ) -> Result<ExperimentReport, ExperimentError> {
     validate(config, &options.config_path)?;
+    // Every arm hands its space, evaluator and ground truth to the same runner.
+    macro_rules! run {
+        ($space:expr, $evaluator:expr, $truth:expr) => {
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                $space,
+                $evaluator,
+                $truth,
+            )
+        };
+    }
     match &config.benchmark {
         BenchmarkConfig::Nb201(settings) => {
             let relative = settings
@@ -115,15 +129,7 @@ pub fn run_experiment(
             let table = Arc::new(Nb201Table::from_csv(&data_root().join(relative))?);
             let evaluator =
                 Nb201Tabular::new(table.clone(), settings.dataset, settings.noise.into());
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &Nb201Space::new(),
-                &evaluator,
-                table.as_ref(),
-            )
+            run!(&Nb201Space::new(), &evaluator, table.as_ref())
         }
         BenchmarkConfig::Nb101 { data } => {
             let relative = data
@@ -132,52 +138,20 @@ pub fn run_experiment(
             let table = Arc::new(Nb101Table::from_csv(&data_root().join(relative))?);
             let space = Nb101Subset::new(&table);
             let evaluator = Nb101Tabular::new(table.clone());
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &evaluator,
-                table.as_ref(),
-            )
+            run!(&space, &evaluator, table.as_ref())
         }
         BenchmarkConfig::Nlp { dataset } => {
             let table = NlpTabular::load(*dataset)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::Nb301 {} => {
             let surrogate = Nb301Benchmark::from_data_root()?;
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &DartsSpace::new(),
-                &surrogate,
-                &surrogate,
-            )
+            run!(&DartsSpace::new(), &surrogate, &surrogate)
         }
         BenchmarkConfig::NbMacro {} => {
             let table = NbMacroTabular::load()?;
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &NbMacroSpace::new(),
-                &table,
-                &table,
-            )
+            run!(&NbMacroSpace::new(), &table, &table)
         }
         BenchmarkConfig::TransNas {
             variant: TransNasVariant::Micro,
@@ -185,15 +159,7 @@ pub fn run_experiment(
         } => {
             let table = TransNasSubset::load_micro(*task)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::TransNas {
             variant: TransNasVariant::Macro,
@@ -201,15 +167,7 @@ pub fn run_experiment(
         } => {
             let table = TransNasSubset::load_macro(*task)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::Csv(settings) => {
             let mut settings = settings.clone();
@@ -222,15 +180,7 @@ pub fn run_experiment(
                 ($space:expr) => {{
                     let table = CsvTabular::load($space, settings)?;
                     let space = table.space();
-                    run_on(
-                        config,
-                        config_text,
-                        options,
-                        progress,
-                        &space,
-                        &table,
-                        &table,
-                    )
+                    run!(&space, &table, &table)
                 }};
             }
             match settings.space.as_str() {
