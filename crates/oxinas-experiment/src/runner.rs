@@ -14,6 +14,7 @@ use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{
     AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
 };
+use oxinas_train::{TrainEvaluator, TrainEvaluatorError};
 use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
@@ -169,6 +170,17 @@ pub fn run_experiment(
             let space = table.space();
             run!(&space, &table, &table)
         }
+        BenchmarkConfig::Train(settings) => {
+            let evaluator = TrainEvaluator::new(settings.clone()).map_err(|e| match e {
+                TrainEvaluatorError::Config(source) => ExperimentError::Setting {
+                    path: options.config_path.clone(),
+                    source,
+                },
+                TrainEvaluatorError::Data(source) => source.into(),
+                other => setting_error(&options.config_path, "benchmark", other.to_string()),
+            })?;
+            run!(&Nb201Space::new(), &evaluator, &evaluator)
+        }
         BenchmarkConfig::Csv(settings) => {
             let mut settings = settings.clone();
             // A CSV named in a config is found next to the config.
@@ -304,9 +316,11 @@ where
             ),
         ));
     }
-    // Metric names may be patterns (`valid_perplexity@E`), so ask the benchmark.
+    // Metric names may be patterns (`valid_perplexity@E`), so ask the benchmark
+    // about those it does not list (a trained benchmark's answer costs a run).
     let probe = space.sample(&mut rng_from_seed(0));
-    for report in &config.reports {
+    let listed: HashSet<String> = truth.metrics().into_iter().map(|(name, _)| name).collect();
+    for report in config.reports.iter().filter(|r| !listed.contains(&r.metric)) {
         if let Err(EvaluationError::UnknownMetric { available, .. }) =
             truth.metric(&probe, &report.metric)
         {
@@ -393,6 +407,7 @@ where
         "oxinas-optimizers",
         "oxinas-record",
         "oxinas-experiment",
+        "oxinas-train",
     ]
     .into_iter()
     .map(|name| (name.to_owned(), env!("CARGO_PKG_VERSION").to_owned()))
