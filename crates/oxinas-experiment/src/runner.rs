@@ -14,11 +14,11 @@ use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{
     AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
 };
-use oxinas_train::{TrainEvaluator, TrainEvaluatorError};
 use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
+use oxinas_train::{TrainEvaluator, TrainEvaluatorError};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -320,7 +320,11 @@ where
     // about those it does not list (a trained benchmark's answer costs a run).
     let probe = space.sample(&mut rng_from_seed(0));
     let listed: HashSet<String> = truth.metrics().into_iter().map(|(name, _)| name).collect();
-    for report in config.reports.iter().filter(|r| !listed.contains(&r.metric)) {
+    for report in config
+        .reports
+        .iter()
+        .filter(|r| !listed.contains(&r.metric))
+    {
         if let Err(EvaluationError::UnknownMetric { available, .. }) =
             truth.metric(&probe, &report.metric)
         {

@@ -30,7 +30,15 @@ use oxinas_train::{
 
 /// Every proxy, by NASLib's name.
 const PROXIES: [&str; 9] = [
-    "synflow", "snip", "grasp", "fisher", "grad_norm", "jacov", "nwot", "params", "flops",
+    "synflow",
+    "snip",
+    "grasp",
+    "fisher",
+    "grad_norm",
+    "jacov",
+    "nwot",
+    "params",
+    "flops",
 ];
 
 /// Standard-normal values from a seeded generator (Box-Muller).
@@ -99,8 +107,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let step = (records.len() / cells.max(1)).max(1);
     let chosen: Vec<&NaslibZeroCost> = records.iter().step_by(step).take(cells).collect();
     let images = normal_values(64 * 3 * 32 * 32, 0);
-    println!("{} cells of NASLib's cifar10 zero-cost file (every {step}th by code)\n", chosen.len());
-    println!("| proxy | cells | Spearman vs NASLib's score | Spearman vs NASLib val_accuracy | seconds |");
+    println!(
+        "{} cells of NASLib's cifar10 zero-cost file (every {step}th by code)\n",
+        chosen.len()
+    );
+    println!(
+        "| proxy | cells | Spearman vs NASLib's score | Spearman vs NASLib val_accuracy | seconds |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for proxy in &proxies {
         let start = Instant::now();

@@ -36,7 +36,8 @@ pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_di
 pub use forward_context::{ForwardContext, NormMode};
 pub use grad_clipping::{clip_global_norm, global_grad_norm};
 pub use idx_format::{
-    FASHION_MNIST_DIR, FASHION_MNIST_FILES, IdxArray, parse_idx, read_fashion_mnist, read_idx, read_idx_images,
+    FASHION_MNIST_DIR, FASHION_MNIST_FILES, IdxArray, parse_idx, read_fashion_mnist, read_idx,
+    read_idx_images,
 };
 pub use image_batch::{Augmentation, ImageBatcher, Normalization, crop_and_flip};
 pub use image_dataset::{ImageDataset, ImageShape};

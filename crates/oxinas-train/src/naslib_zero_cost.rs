@@ -56,13 +56,16 @@ pub fn parse_naslib_zero_cost(
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         DataError::malformed(path, format!("line {}", e.line()), format!("not JSON: {e}"))
     })?;
-    let table = json.get(dataset).and_then(|v| v.as_object()).ok_or_else(|| {
-        DataError::malformed(
-            path,
-            "top level",
-            format!("expected an object `{dataset}` (cifar10, cifar100 or ImageNet16-120)"),
-        )
-    })?;
+    let table = json
+        .get(dataset)
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| {
+            DataError::malformed(
+                path,
+                "top level",
+                format!("expected an object `{dataset}` (cifar10, cifar100 or ImageNet16-120)"),
+            )
+        })?;
     let mut records = Vec::with_capacity(table.len());
     for (key, entry) in table {
         let arch = arch_from_tuple(key).ok_or_else(|| {
@@ -131,7 +134,7 @@ mod tests {
         // 0, 1, 3, 2, 4, 5: skip, none, 3x3, 1x1, pool, skip.
         let mixed = records
             .iter()
-            .find(|r| r.arch == Nb201Arch::from_op_digits("103214").unwrap())
+            .find(|r| r.arch == Nb201Arch::from_op_digits("103241").unwrap())
             .expect("the mixed cell");
         assert!(!mixed.scores.contains_key("synflow"));
         assert_eq!(mixed.scores["snip"], 2.0);

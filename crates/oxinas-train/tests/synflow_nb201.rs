@@ -8,7 +8,9 @@ use burn::backend::{Autodiff, NdArray};
 use oxinas_core::seed::rng_from_seed;
 use oxinas_predictors::rank_correlation::spearman;
 use oxinas_train::zero_cost::synflow;
-use oxinas_train::{NASLIB_ZERO_COST_FILE, Nb201Network, Nb201NetworkConfig, read_naslib_zero_cost};
+use oxinas_train::{
+    NASLIB_ZERO_COST_FILE, Nb201Network, Nb201NetworkConfig, read_naslib_zero_cost,
+};
 
 #[test]
 fn synflow_ranks_40_nb201_cells_like_naslib() {
