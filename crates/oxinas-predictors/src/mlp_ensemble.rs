@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 
 use crate::adam::Adam;
-use crate::dense_network::DenseNetwork;
+use crate::dense_network::{DenseNetwork, SparseRows};
 use crate::error::hyper;
 use crate::predictor::{check_rows, check_training};
 use crate::standardizer::ColumnStandardizer;
@@ -164,7 +164,16 @@ impl MlpEnsemble {
     /// rescaled targets `t`. The member's RNG (initialisation and batch
     /// order) is seeded from the ensemble seed and the member's index only,
     /// so the result does not depend on which thread trains it.
-    fn train_one(&self, member: usize, x: &[Vec<f64>], t: &[f64]) -> DenseNetwork {
+    ///
+    /// With `sparse`, the same inputs as raw sparse rows, the first layer
+    /// runs on those (same function and gradient, less work).
+    fn train_one(
+        &self,
+        member: usize,
+        x: &[Vec<f64>],
+        sparse: Option<&SparseRows>,
+        t: &[f64],
+    ) -> DenseNetwork {
         let mut rng = rng_from_seed(derive_seed(self.seed, &[member as u64]));
         let mut net = DenseNetwork::new(self.layer_sizes(x[0].len()), &mut rng);
         let dim = net.input_dim();
@@ -177,10 +186,13 @@ impl MlpEnsemble {
             order.shuffle(&mut rng);
             for batch in order.chunks(self.config.batch_size) {
                 let rows = batch.len();
-                for (slot, &i) in buffers.input_mut(rows).chunks_exact_mut(dim).zip(batch) {
-                    slot.copy_from_slice(&x[i]);
+                let sparse_batch = sparse.map(|s| (s, batch));
+                if sparse.is_none() {
+                    for (slot, &i) in buffers.input_mut(rows).chunks_exact_mut(dim).zip(batch) {
+                        slot.copy_from_slice(&x[i]);
+                    }
                 }
-                net.forward(&mut buffers, rows);
+                net.forward(&mut buffers, rows, sparse_batch);
                 // Mean loss over the batch: each row's derivative is scaled by 1 / rows.
                 let scale = 1.0 / rows as f64;
                 let (outputs, gradient) = buffers.outputs_and_gradient_mut(rows);
@@ -193,7 +205,7 @@ impl MlpEnsemble {
                         };
                 }
                 grad.iter_mut().for_each(|g| *g = 0.0);
-                net.backward(&mut buffers, rows, &mut grad);
+                net.backward(&mut buffers, rows, &mut grad, sparse_batch);
                 if self.config.weight_decay > 0.0 {
                     for (g, p) in grad.iter_mut().zip(net.params()) {
                         *g += self.config.weight_decay * p;
@@ -217,9 +229,18 @@ impl Predictor<Vec<f64>> for MlpEnsemble {
         let x = standardizer.transform_all(inputs);
         let scale = TargetScale::fit(targets, self.config.loss);
         let t: Vec<f64> = targets.iter().map(|&v| scale.forward(v)).collect();
+        let columns = standardizer.columns();
+        let sparse = SparseRows::new(
+            inputs,
+            columns.iter().map(|c| c.mean).collect(),
+            columns.iter().map(|c| c.std).collect(),
+        );
+        // Sparse first layer when rows are mostly zeros (one-hot and path
+        // encodings); its bookkeeping costs about four dense rows per batch.
+        let sparse = (sparse.mean_nonzeros() * 4.0 <= width as f64).then_some(sparse);
         let networks = (0..self.config.ensemble_size)
             .into_par_iter()
-            .map(|m| self.train_one(m, &x, &t))
+            .map(|m| self.train_one(m, &x, sparse.as_ref(), &t))
             .collect();
         self.fitted = Some(Fitted {
             inputs: standardizer,
