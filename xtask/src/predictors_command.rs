@@ -18,6 +18,7 @@ use oxinas_predictors::predictor_study::{
 };
 use oxinas_spaces::{DartsArch, DartsSpace, Nb101Arch, Nb201Arch, Nb201Space};
 use plotters::prelude::*;
+use plotters::style::FontStyle;
 use serde::Deserialize;
 
 /// Arguments of `cargo xtask predictors`.
@@ -461,8 +462,14 @@ fn load_nlp(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)
     ))
 }
 
+/// The font bundled with `oxinas-experiment` (DejaVu Sans); plotters draws
+/// text only with registered fonts, never system ones.
+static FONT: &[u8] = include_bytes!("../../crates/oxinas-experiment/fonts/DejaVuSans.ttf");
+
 /// Kendall tau against training size, one line per predictor, log-scaled x.
 fn plot(result: &StudyResult, study: &StudyConfig, title: &str, path: &Path) -> Result<()> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| anyhow::anyhow!("the bundled font DejaVuSans.ttf does not parse"))?;
     let sizes = &study.train_sizes;
     let (lo, hi) = (
         *sizes.iter().min().unwrap_or(&1) as f64,
