@@ -32,6 +32,7 @@
 mod benchmark_config;
 mod config;
 mod error;
+mod model_space;
 mod optimizer_config;
 mod progress;
 mod report;
@@ -42,7 +43,8 @@ pub use benchmark_config::{
 };
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use error::ExperimentError;
-pub use optimizer_config::OptimizerConfig;
+pub use model_space::ModelSpace;
+pub use optimizer_config::{ModelGuidedSettings, OptimizerConfig};
 pub use progress::{NoProgress, Progress};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck};
 pub use runner::{RunOptions, run_experiment};

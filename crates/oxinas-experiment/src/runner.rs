@@ -8,7 +8,7 @@ use oxinas_benchmarks::{
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
 use oxinas_core::{
-    ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root,
+    ConfigError, Enumerable, EvaluationError, Evaluator, Fidelity, GroundTruth, data_root,
 };
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{CodeVersion, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine};
@@ -19,8 +19,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
-    BenchmarkConfig, ExperimentConfig, ExperimentError, ExperimentReport, OptimizerSummary,
-    Progress, ReferenceCheck, TransNasVariant,
+    BenchmarkConfig, ExperimentConfig, ExperimentError, ExperimentReport, ModelSpace,
+    OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -269,7 +269,7 @@ fn run_on<S, E, G>(
     truth: &G,
 ) -> Result<ExperimentReport, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + Enumerable + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -311,12 +311,14 @@ where
     }
     for optimizer in &config.optimizers {
         optimizer
-            .build::<S>(fidelity, 0)
+            .build::<S>(space, &fidelities, fidelity, 0)
             .map_err(|source| ExperimentError::Setting {
                 path: path.clone(),
                 source,
             })?;
     }
+
+    let optima = optima(config, space, evaluator, truth)?;
 
     let threads = options
         .threads
@@ -383,6 +385,8 @@ where
                         space,
                         evaluator,
                         truth,
+                        &optima,
+                        &fidelities,
                     )
                 })
                 .collect()
@@ -457,9 +461,11 @@ fn run_trial<S, E, G>(
     space: &S,
     evaluator: &E,
     truth: &G,
+    optima: &[Option<f64>],
+    fidelities: &[Fidelity],
 ) -> Result<TrialOutput, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -467,7 +473,12 @@ where
     let settings = &config.optimizers[optimizer_index];
     let label = settings.label();
     let mut optimizer = settings
-        .build::<S>(fidelity, derive_seed(trial_seed, &[stream::OPTIMIZER]))
+        .build::<S>(
+            space,
+            fidelities,
+            fidelity,
+            derive_seed(trial_seed, &[stream::OPTIMIZER]),
+        )
         .map_err(|source| ExperimentError::Setting {
             path: PathBuf::new(),
             source,
@@ -510,7 +521,7 @@ where
 
     let incumbent = outcome.incumbent();
     let mut metrics = Vec::with_capacity(config.reports.len());
-    for report in &config.reports {
+    for (m, report) in config.reports.iter().enumerate() {
         let value = match incumbent {
             Some(q) => truth
                 .metric(&q.proposal.arch, &report.metric)
@@ -520,7 +531,11 @@ where
                 })?,
             None => None,
         };
-        metrics.push(value);
+        let goal = evaluator.goal();
+        metrics.push(match optima[m] {
+            Some(best) => value.map(|v| goal.score(best) - goal.score(v)),
+            None => value,
+        });
     }
     let line = TrialLine {
         optimizer: label,
@@ -545,4 +560,44 @@ where
         trajectory,
         summary,
     })
+}
+
+/// The best value of each regret metric over every architecture of the space
+/// (`None` for metrics reported as values).
+fn optima<S, E, G>(
+    config: &ExperimentConfig,
+    space: &S,
+    evaluator: &E,
+    truth: &G,
+) -> Result<Vec<Option<f64>>, ExperimentError>
+where
+    S: Enumerable,
+    E: Evaluator<S::Arch>,
+    G: GroundTruth<S::Arch>,
+{
+    let goal = evaluator.goal();
+    config
+        .reports
+        .iter()
+        .map(|report| {
+            if !report.regret {
+                return Ok(None);
+            }
+            let mut best: Option<f64> = None;
+            for arch in space.enumerate() {
+                let value = truth
+                    .metric(&arch, &report.metric)
+                    .map_err(|e| ExperimentError::Report {
+                        metric: report.metric.clone(),
+                        message: e.to_string(),
+                    })?;
+                if let Some(v) = value.filter(|v| v.is_finite()) {
+                    if best.is_none_or(|b| goal.score(v) > goal.score(b)) {
+                        best = Some(v);
+                    }
+                }
+            }
+            Ok(best)
+        })
+        .collect()
 }
