@@ -225,7 +225,8 @@ impl ModelGuidedSettings {
             Method::Bonas => "path",
             Method::Bananas | Method::Npenas => "trunc_path",
         };
-        let encoding = space.vector_encoding(self.encoding.as_deref().unwrap_or(default_encoding))?;
+        let encoding =
+            space.vector_encoding(self.encoding.as_deref().unwrap_or(default_encoding))?;
         let default_predictor = match method {
             Method::Bonas => "blr",
             Method::Bananas | Method::Npenas => "mlp_ensemble",
@@ -295,8 +296,11 @@ fn rungs(
             Ok(rungs)
         }
         None => {
-            let mut rungs: Vec<Fidelity> =
-                available.iter().copied().filter(|f| *f <= fidelity).collect();
+            let mut rungs: Vec<Fidelity> = available
+                .iter()
+                .copied()
+                .filter(|f| *f <= fidelity)
+                .collect();
             rungs.sort();
             Ok(rungs)
         }
@@ -391,8 +395,12 @@ impl OptimizerConfig {
                     seed,
                 )?)
             }
-            OptimizerConfig::Bananas(s) => Box::new(s.build(Method::Bananas, space, fidelity, seed)?),
-            OptimizerConfig::Npenas(s) => Box::new(s.build(Method::Npenas, space, fidelity, seed)?),
+            OptimizerConfig::Bananas(s) => {
+                Box::new(s.build(Method::Bananas, space, fidelity, seed)?)
+            }
+            OptimizerConfig::Npenas(s) => {
+                Box::new(s.build(Method::Npenas, space, fidelity, seed)?)
+            }
             OptimizerConfig::Bonas(s) => Box::new(s.build(Method::Bonas, space, fidelity, seed)?),
         })
     }

@@ -585,12 +585,13 @@ where
             }
             let mut best: Option<f64> = None;
             for arch in space.enumerate() {
-                let value = truth
-                    .metric(&arch, &report.metric)
-                    .map_err(|e| ExperimentError::Report {
-                        metric: report.metric.clone(),
-                        message: e.to_string(),
-                    })?;
+                let value =
+                    truth
+                        .metric(&arch, &report.metric)
+                        .map_err(|e| ExperimentError::Report {
+                            metric: report.metric.clone(),
+                            message: e.to_string(),
+                        })?;
                 if let Some(v) = value.filter(|v| v.is_finite()) {
                     if best.is_none_or(|b| goal.score(v) > goal.score(b)) {
                         best = Some(v);
