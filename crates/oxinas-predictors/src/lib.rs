@@ -18,6 +18,7 @@
 mod adam;
 mod bayesian_linear_regression;
 mod cholesky;
+mod dense_network;
 mod encoded_predictor;
 mod error;
 mod gaussian_process;
@@ -33,6 +34,7 @@ pub mod predictor_study;
 mod random_forest;
 pub mod rank_correlation;
 mod regression_tree;
+mod row_major_gemm;
 mod standardizer;
 #[cfg(test)]
 mod synthetic;
