@@ -5,6 +5,7 @@
 mod data_command;
 mod experiment_command;
 mod predictors_command;
+mod ranks_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
     Data(data_command::DataArgs),
     /// Run a predictor study (rank correlation against training size) from a TOML config.
     Predictors(predictors_command::PredictorsArgs),
+    /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style).
+    Ranks(ranks_command::RanksArgs),
 }
 
 fn main() -> Result<()> {
@@ -36,5 +39,6 @@ fn main() -> Result<()> {
         Command::Trial(args) => experiment_command::trial(args),
         Command::Data(args) => data_command::run(args),
         Command::Predictors(args) => predictors_command::run(args),
+        Command::Ranks(args) => ranks_command::run(args),
     }
 }

@@ -7,9 +7,7 @@ use oxinas_benchmarks::{
     NbMacroTabular, NlpTabular, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
-use oxinas_core::{
-    ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root,
-};
+use oxinas_core::{ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, data_root};
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{
     AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
@@ -30,7 +28,7 @@ use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
     BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
-    NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
+    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -293,7 +291,7 @@ fn run_on<S, E, G>(
     truth: &G,
 ) -> Result<ExperimentReport, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -341,12 +339,14 @@ where
     }
     for optimizer in &config.optimizers {
         optimizer
-            .build::<S>(fidelity, 0)
+            .build::<S>(space, &fidelities, fidelity, 0)
             .map_err(|source| ExperimentError::Setting {
                 path: path.clone(),
                 source,
             })?;
     }
+
+    let optima = optima(config, path, space, evaluator, truth)?;
 
     let trial_seeds: Vec<u64> = (0..config.trials)
         .map(|t| derive_seed(config.seed, &[t]))
@@ -366,6 +366,8 @@ where
             space,
             evaluator,
             truth,
+            &optima,
+            &fidelities,
         )
     };
     let run = RunDirectory::create(&options.out_dir)?;
@@ -591,9 +593,11 @@ fn run_trial<S, E, G>(
     space: &S,
     evaluator: &E,
     truth: &G,
+    optima: &[Option<f64>],
+    fidelities: &[Fidelity],
 ) -> Result<TrialRecord, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -601,7 +605,12 @@ where
     let settings = &config.optimizers[optimizer_index];
     let label = settings.label();
     let mut optimizer = settings
-        .build::<S>(fidelity, derive_seed(trial_seed, &[stream::OPTIMIZER]))
+        .build::<S>(
+            space,
+            fidelities,
+            fidelity,
+            derive_seed(trial_seed, &[stream::OPTIMIZER]),
+        )
         .map_err(|source| ExperimentError::Setting {
             path: PathBuf::new(),
             source,
@@ -644,7 +653,7 @@ where
 
     let incumbent = outcome.incumbent();
     let mut metrics = Vec::with_capacity(config.reports.len());
-    for report in &config.reports {
+    for (m, report) in config.reports.iter().enumerate() {
         let value = match incumbent {
             Some(q) => truth
                 .metric(&q.proposal.arch, &report.metric)
@@ -654,7 +663,11 @@ where
                 })?,
             None => None,
         };
-        metrics.push(value);
+        let goal = evaluator.goal();
+        metrics.push(match optima[m] {
+            Some(best) => value.map(|v| goal.score(best) - goal.score(v)),
+            None => value,
+        });
     }
     let line = TrialLine {
         optimizer: label,
@@ -689,4 +702,58 @@ where
         summary,
         incumbent_test,
     })
+}
+
+/// The best value of each regret metric over every architecture of the space
+/// (`None` for metrics reported as values). Regret needs a space that can be
+/// enumerated; asking for it on another is a setting error.
+fn optima<S, E, G>(
+    config: &ExperimentConfig,
+    path: &Path,
+    space: &S,
+    evaluator: &E,
+    truth: &G,
+) -> Result<Vec<Option<f64>>, ExperimentError>
+where
+    S: ModelSpace,
+    E: Evaluator<S::Arch>,
+    G: GroundTruth<S::Arch>,
+{
+    let goal = evaluator.goal();
+    config
+        .reports
+        .iter()
+        .map(|report| {
+            if !report.regret {
+                return Ok(None);
+            }
+            let Some(archs) = space.every_arch() else {
+                return Err(setting_error(
+                    path,
+                    "report.regret",
+                    format!(
+                        "regret (report `{}`) needs the best architecture of the space, but {} cannot be enumerated; report the value instead",
+                        report.label,
+                        space.name()
+                    ),
+                ));
+            };
+            let mut best: Option<f64> = None;
+            for arch in archs {
+                let value =
+                    truth
+                        .metric(&arch, &report.metric)
+                        .map_err(|e| ExperimentError::Report {
+                            metric: report.metric.clone(),
+                            message: e.to_string(),
+                        })?;
+                if let Some(v) = value.filter(|v| v.is_finite()) {
+                    if best.is_none_or(|b| goal.score(v) > goal.score(b)) {
+                        best = Some(v);
+                    }
+                }
+            }
+            Ok(best)
+        })
+        .collect()
 }
