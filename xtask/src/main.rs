@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_command;
 mod experiment_command;
 
 use anyhow::Result;
@@ -19,10 +20,13 @@ struct Cli {
 enum Command {
     /// Run an experiment described by a TOML config and record it.
     Experiment(experiment_command::ExperimentArgs),
+    /// Run the performance benchmarks and update benchmarks/RESULTS.md.
+    Bench(bench_command::BenchArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
+        Command::Bench(args) => bench_command::run(args),
     }
 }
