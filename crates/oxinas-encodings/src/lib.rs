@@ -28,7 +28,10 @@
 //! assert!(space.vector_encoding("pathh").unwrap_err().to_string().contains("trunc_path"));
 //! ```
 //!
-//! Spaces so far: NAS-Bench-201 ([`nb201`]).
+//! Spaces so far: NAS-Bench-101 ([`nb101`]), NAS-Bench-201 ([`nb201`]),
+//! NAS-Bench-NLP ([`nlp`]), NAS-Bench-Macro ([`nb_macro`]), TransNAS-Bench-101
+//! micro ([`transnas_micro`]) and macro ([`transnas_macro`]), NAS-Bench-ASR
+//! ([`asr`]), Once-for-All MobileNetV3 ([`ofa`]).
 //!
 //! Adding a space is one file that implements [`EncodableSpace`] for it,
 //! built from the shared pieces:
@@ -47,17 +50,24 @@
 //! - [`doc2vec_features`]: the NAS-Bench-NLP release's doc2vec embeddings,
 //!   to go with that space's graph encoding as per-graph features.
 
+pub mod asr;
 pub mod choice_sequence;
 pub mod doc2vec_features;
 pub mod edge_op_cell;
 mod error;
 pub mod gcn;
 mod graph_encoding;
+pub mod nb101;
 pub mod nb201;
+pub mod nb_macro;
+pub mod nlp;
+pub mod ofa;
 pub mod one_hot;
 pub mod op_dag;
 pub mod path;
 mod registry;
+pub mod transnas_macro;
+pub mod transnas_micro;
 mod vector_encoding;
 
 pub use doc2vec_features::Doc2VecFeatures;

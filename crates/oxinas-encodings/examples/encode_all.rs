@@ -1,6 +1,11 @@
-//! Times encoding all 15,625 NAS-Bench-201 cells with every registered encoding.
+//! Times encoding every architecture of an enumerable space (NAS-Bench-201:
+//! 15,625 cells; NAS-Bench-101: 423,624; NAS-Bench-Macro: 6,561;
+//! TransNAS-Bench-101 micro: 4,096, macro: 3,256; NAS-Bench-ASR: 13,824) with
+//! each of its registered encodings.
 //!
-//! `cargo run --release -p oxinas-encodings --example encode_nb201 [repeats]`
+//! `cargo run --release -p oxinas-encodings --example encode_all [space] [repeats]`
+//! with space one of nb201 (default), nb101, nb-macro, transnas-micro,
+//! transnas-macro, asr.
 //!
 //! Vector encodings write the whole space into one preallocated matrix;
 //! graph encodings reuse one set of buffers. Each encoding is timed `repeats`
@@ -16,18 +21,45 @@ use std::time::{Duration, Instant};
 
 use oxinas_core::Enumerable;
 use oxinas_encodings::{EncodableSpace, Encoding, GraphBuffers};
-use oxinas_spaces::Nb201Space;
+use oxinas_spaces::{
+    AsrSpace, Nb101Space, Nb201Space, NbMacroSpace, TransNasMacroSpace, TransNasMicroSpace,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let repeats: usize = match std::env::args().nth(1) {
+    let space = std::env::args().nth(1).unwrap_or_else(|| "nb201".into());
+    let repeats: usize = match std::env::args().nth(2) {
         Some(arg) => arg.parse()?,
         None => 20,
     };
-    let space = Nb201Space::new();
+    match space.as_str() {
+        "nb201" => time_all(&Nb201Space::new(), repeats),
+        "nb101" => time_all(&Nb101Space::new(), repeats),
+        "nb-macro" => time_all(&NbMacroSpace::new(), repeats),
+        "transnas-micro" => time_all(&TransNasMicroSpace::new(), repeats),
+        "transnas-macro" => time_all(&TransNasMacroSpace::new(), repeats),
+        "asr" => time_all(&AsrSpace::new(), repeats),
+        other => Err(format!(
+            "unknown space `{other}`; expected nb201, nb101, nb-macro, transnas-micro, transnas-macro or asr"
+        )
+        .into()),
+    }
+}
+
+/// Times every registered encoding of `space` over its whole enumeration.
+fn time_all<S: EncodableSpace + Enumerable>(
+    space: &S,
+    repeats: usize,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    S::Arch: 'static,
+{
+    let listed_at = Instant::now();
     let archs: Vec<_> = space.enumerate().collect();
     println!(
-        "{} NB201 cells, {repeats} repeats per encoding",
-        archs.len()
+        "{} {} architectures (listed in {:.1} ms), {repeats} repeats per encoding",
+        archs.len(),
+        space.name(),
+        ms(listed_at.elapsed())
     );
     println!(
         "{:<18} {:>6} {:>10} {:>10} {:>10} {:>11}",
