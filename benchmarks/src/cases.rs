@@ -5,6 +5,7 @@ mod nb101_enumeration;
 mod nb201_encodings;
 mod nb201_search_vs_python;
 mod nb201_table5;
+mod predictor_fit_query;
 mod search_overhead;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(search_overhead::cases());
     cases.push(nb101_enumeration::case());
     cases.extend(nb201_encodings::cases());
+    cases.extend(predictor_fit_query::cases());
     cases.extend(benchmark_loading::cases());
     cases
 }

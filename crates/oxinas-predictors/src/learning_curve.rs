@@ -52,7 +52,12 @@ impl AffineCalibration {
         if sst <= 1e-300 {
             return Self::IDENTITY;
         }
-        let slope = scores.iter().zip(targets).map(|(s, t)| (s - ms) * (t - mt)).sum::<f64>() / sst;
+        let slope = scores
+            .iter()
+            .zip(targets)
+            .map(|(s, t)| (s - ms) * (t - mt))
+            .sum::<f64>()
+            / sst;
         Self {
             intercept: mt - slope * ms,
             slope,
@@ -118,7 +123,11 @@ impl CurveFamily {
     /// Starting points for a curve normalised to rise from ~0.25 to ~0.75.
     fn starts(self) -> Vec<Vec<f64>> {
         match self {
-            CurveFamily::Pow3 => vec![vec![0.8, 0.6, 0.5], vec![1.0, 0.8, 1.0], vec![0.76, 0.5, 0.2]],
+            CurveFamily::Pow3 => vec![
+                vec![0.8, 0.6, 0.5],
+                vec![1.0, 0.8, 1.0],
+                vec![0.76, 0.5, 0.2],
+            ],
             CurveFamily::LogPower => vec![vec![0.8, 0.0, -1.0], vec![1.0, 1.0, -0.5]],
             CurveFamily::VaporPressure => vec![vec![-0.5, -1.0, 0.1], vec![-1.0, -0.5, 0.3]],
             CurveFamily::Janoschek => vec![vec![0.8, 0.1, 0.5, 1.0], vec![1.0, 0.0, 0.2, 0.7]],
@@ -132,7 +141,12 @@ impl CurveFamily {
 
 /// Levenberg–Marquardt least squares of `family` on points `(xs, ys)` from
 /// `start`; returns parameters and the sum of squared residuals.
-fn fit_family(family: CurveFamily, xs: &[f64], ys: &[f64], start: &[f64]) -> Option<(Vec<f64>, f64)> {
+fn fit_family(
+    family: CurveFamily,
+    xs: &[f64],
+    ys: &[f64],
+    start: &[f64],
+) -> Option<(Vec<f64>, f64)> {
     let m = start.len();
     let sse = |p: &[f64]| -> f64 {
         xs.iter()
@@ -152,7 +166,11 @@ fn fit_family(family: CurveFamily, xs: &[f64], ys: &[f64], start: &[f64]) -> Opt
     for _ in 0..200 {
         // Jacobian by central differences.
         let mut jac = vec![0.0; xs.len() * m];
-        let resid: Vec<f64> = xs.iter().zip(ys).map(|(x, y)| family.eval(*x, &p) - y).collect();
+        let resid: Vec<f64> = xs
+            .iter()
+            .zip(ys)
+            .map(|(x, y)| family.eval(*x, &p) - y)
+            .collect();
         for k in 0..m {
             let h = 1e-6 * p[k].abs().max(1e-3);
             let mut hi = p.clone();
@@ -259,11 +277,17 @@ impl LearningCurveExtrapolation {
         // Orient upward and normalise to [0.25, 0.75] so one set of starting
         // points and one plausibility window fit every metric.
         let increasing = curve[k - 1] >= curve[0];
-        let oriented: Vec<f64> = curve.iter().map(|v| if increasing { *v } else { -v }).collect();
+        let oriented: Vec<f64> = curve
+            .iter()
+            .map(|v| if increasing { *v } else { -v })
+            .collect();
         let lo = oriented.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = oriented.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let span = (hi - lo).max(1e-12);
-        let ys: Vec<f64> = oriented.iter().map(|v| 0.25 + 0.5 * (v - lo) / span).collect();
+        let ys: Vec<f64> = oriented
+            .iter()
+            .map(|v| 0.25 + 0.5 * (v - lo) / span)
+            .collect();
         let xs: Vec<f64> = (1..=k).map(|e| e as f64).collect();
         let target = self.config.target_epoch as f64;
         let tail_z = ys[k - 1];
@@ -460,16 +484,30 @@ mod tests {
     #[test]
     fn lce_recovers_the_final_ranking_that_the_last_value_gets_wrong() {
         let (curves, finals) = crossing_curves();
-        let lce = LearningCurveExtrapolation::new(LearningCurveExtrapolationConfig::default()).unwrap();
+        let lce =
+            LearningCurveExtrapolation::new(LearningCurveExtrapolationConfig::default()).unwrap();
         let early = EarlyStopValue::default();
-        let lce_pred: Vec<f64> = Predictor::<Curve>::predict(&lce, &curves).unwrap().iter().map(|p| p.mean).collect();
-        let early_pred: Vec<f64> = Predictor::<Curve>::predict(&early, &curves).unwrap().iter().map(|p| p.mean).collect();
+        let lce_pred: Vec<f64> = Predictor::<Curve>::predict(&lce, &curves)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
+        let early_pred: Vec<f64> = Predictor::<Curve>::predict(&early, &curves)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
         let tau_lce = kendall_tau(&lce_pred, &finals).unwrap();
         let tau_early = kendall_tau(&early_pred, &finals).unwrap();
         assert!(tau_lce > 0.8, "lce tau {tau_lce}");
         assert!(tau_early < 0.0, "early tau {tau_early}");
         // The pow3 family is the generating curve: the extrapolation is close.
-        assert!((lce_pred[0] - finals[0]).abs() < 0.3, "{} vs {}", lce_pred[0], finals[0]);
+        assert!(
+            (lce_pred[0] - finals[0]).abs() < 0.3,
+            "{} vs {}",
+            lce_pred[0],
+            finals[0]
+        );
     }
 
     #[test]
@@ -487,10 +525,17 @@ mod tests {
         let accuracy: Vec<f64> = (0..10).map(|i| 80.0 + i as f64).collect();
         let mut s = s;
         Predictor::<Curve>::fit(&mut s, &curves, &accuracy).unwrap();
-        let pred: Vec<f64> = Predictor::<Curve>::predict(&s, &curves).unwrap().iter().map(|p| p.mean).collect();
+        let pred: Vec<f64> = Predictor::<Curve>::predict(&s, &curves)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
         assert!(kendall_tau(&pred, &accuracy).unwrap() > 0.99);
         assert!(SumOfTrainingLosses::new(SumOfTrainingLossesConfig { last_epochs: 0 }).is_err());
-        let empty = [Curve { val: vec![], train: vec![] }];
+        let empty = [Curve {
+            val: vec![],
+            train: vec![],
+        }];
         assert!(matches!(
             Predictor::<Curve>::predict(&s, &empty),
             Err(PredictorError::MissingInput { .. })

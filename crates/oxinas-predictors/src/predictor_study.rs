@@ -21,14 +21,15 @@ use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
 use crate::learning_curve::{
-    EarlyStopValue, LearningCurveExtrapolation, LearningCurveExtrapolationConfig, LearningCurveInput,
-    SumOfTrainingLosses, SumOfTrainingLossesConfig,
+    EarlyStopValue, LearningCurveExtrapolation, LearningCurveExtrapolationConfig,
+    LearningCurveInput, SumOfTrainingLosses, SumOfTrainingLossesConfig,
 };
 use crate::rank_correlation::Correlations;
 use crate::{
-    BayesianLinearRegression, BayesianLinearRegressionConfig, GaussianProcess, GaussianProcessConfig,
-    GradientBoosting, GradientBoostingConfig, Kernel, MlpEnsemble, MlpEnsembleConfig, NgBoost,
-    NgBoostConfig, Prediction, Predictor, PredictorError, RandomForest, RandomForestConfig,
+    BayesianLinearRegression, BayesianLinearRegressionConfig, GaussianProcess,
+    GaussianProcessConfig, GradientBoosting, GradientBoostingConfig, Kernel, MlpEnsemble,
+    MlpEnsembleConfig, NgBoost, NgBoostConfig, Prediction, Predictor, PredictorError, RandomForest,
+    RandomForestConfig,
 };
 
 /// What the study knows about one architecture.
@@ -170,25 +171,46 @@ impl Default for CurveSettings {
 pub type StudyPredictor = Box<dyn Predictor<StudyArch>>;
 
 /// Builds `kind` with `seed`.
-pub fn build_predictor(kind: PredictorKind, seed: u64, curves: CurveSettings) -> Result<StudyPredictor, PredictorError> {
+pub fn build_predictor(
+    kind: PredictorKind,
+    seed: u64,
+    curves: CurveSettings,
+) -> Result<StudyPredictor, PredictorError> {
     Ok(match kind {
         PredictorKind::Params => Box::new(ParameterCount),
-        PredictorKind::MlpEnsemble => Box::new(OnEncoding(MlpEnsemble::new(MlpEnsembleConfig::default(), seed)?)),
-        PredictorKind::Gp => Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig::default())?)),
-        PredictorKind::GpRbf => Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig {
-            kernel: Kernel::Rbf,
-            ..GaussianProcessConfig::default()
-        })?)),
+        PredictorKind::MlpEnsemble => Box::new(OnEncoding(MlpEnsemble::new(
+            MlpEnsembleConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Gp => Box::new(OnEncoding(GaussianProcess::new(
+            GaussianProcessConfig::default(),
+        )?)),
+        PredictorKind::GpRbf => {
+            Box::new(OnEncoding(GaussianProcess::new(GaussianProcessConfig {
+                kernel: Kernel::Rbf,
+                ..GaussianProcessConfig::default()
+            })?))
+        }
         PredictorKind::Blr => Box::new(OnEncoding(BayesianLinearRegression::new(
             BayesianLinearRegressionConfig::default(),
         )?)),
-        PredictorKind::Rf => Box::new(OnEncoding(RandomForest::new(RandomForestConfig::default(), seed)?)),
-        PredictorKind::Gbdt => Box::new(OnEncoding(GradientBoosting::new(GradientBoostingConfig::default(), seed)?)),
-        PredictorKind::Ngboost => Box::new(OnEncoding(NgBoost::new(NgBoostConfig::default(), seed)?)),
-        PredictorKind::Lce => Box::new(LearningCurveExtrapolation::new(LearningCurveExtrapolationConfig {
-            target_epoch: curves.target_epoch,
-            ..LearningCurveExtrapolationConfig::default()
-        })?),
+        PredictorKind::Rf => Box::new(OnEncoding(RandomForest::new(
+            RandomForestConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Gbdt => Box::new(OnEncoding(GradientBoosting::new(
+            GradientBoostingConfig::default(),
+            seed,
+        )?)),
+        PredictorKind::Ngboost => {
+            Box::new(OnEncoding(NgBoost::new(NgBoostConfig::default(), seed)?))
+        }
+        PredictorKind::Lce => Box::new(LearningCurveExtrapolation::new(
+            LearningCurveExtrapolationConfig {
+                target_epoch: curves.target_epoch,
+                ..LearningCurveExtrapolationConfig::default()
+            },
+        )?),
         PredictorKind::Sotle => Box::new(SumOfTrainingLosses::new(SumOfTrainingLossesConfig {
             last_epochs: curves.sotl_epochs,
         })?),
@@ -240,11 +262,13 @@ impl Predictor<StudyArch> for ParameterCount {
             .iter()
             .enumerate()
             .map(|(row, a)| {
-                a.params.map(Prediction::point).ok_or(PredictorError::MissingInput {
-                    predictor: "params",
-                    what: "parameter count",
-                    row,
-                })
+                a.params
+                    .map(Prediction::point)
+                    .ok_or(PredictorError::MissingInput {
+                        predictor: "params",
+                        what: "parameter count",
+                        row,
+                    })
             })
             .collect()
     }
@@ -310,7 +334,10 @@ impl MeanStd {
         } else {
             0.0
         };
-        Self { mean, std: var.sqrt() }
+        Self {
+            mean,
+            std: var.sqrt(),
+        }
     }
 }
 
@@ -348,7 +375,9 @@ pub struct StudyResult {
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     /// Not enough architectures for the test set plus the largest training set.
-    #[error("the study needs {needed} architectures (test {test} + train {train}), the data has {have}")]
+    #[error(
+        "the study needs {needed} architectures (test {test} + train {train}), the data has {have}"
+    )]
     TooFewArchs {
         /// Needed.
         needed: usize,
@@ -383,10 +412,16 @@ pub enum StudyError {
 /// the number of threads, only the timings do).
 pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResult, StudyError> {
     let largest = config.train_sizes.iter().copied().max().unwrap_or(0);
-    if config.trials == 0 || config.test_size < 2 || config.train_sizes.is_empty() || config.predictors.is_empty() {
+    if config.trials == 0
+        || config.test_size < 2
+        || config.train_sizes.is_empty()
+        || config.predictors.is_empty()
+    {
         return Err(StudyError::Setting {
             field: "trials/test_size/train_sizes/predictors",
-            message: "at least one trial, a test set of 2 or more, one training size and one predictor".into(),
+            message:
+                "at least one trial, a test set of 2 or more, one training size and one predictor"
+                    .into(),
         });
     }
     if config.test_size + largest > archs.len() {
@@ -417,10 +452,20 @@ pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResul
     Ok(StudyResult { trials, summary })
 }
 
-fn run_trial(archs: &[StudyArch], config: &StudyConfig, trial: usize) -> Result<Vec<TrialResult>, StudyError> {
+fn run_trial(
+    archs: &[StudyArch],
+    config: &StudyConfig,
+    trial: usize,
+) -> Result<Vec<TrialResult>, StudyError> {
     let mut order: Vec<usize> = (0..archs.len()).collect();
-    order.shuffle(&mut rng_from_seed(derive_seed(config.seed, &[trial as u64])));
-    let test: Vec<StudyArch> = order[..config.test_size].iter().map(|&i| archs[i].clone()).collect();
+    order.shuffle(&mut rng_from_seed(derive_seed(
+        config.seed,
+        &[trial as u64],
+    )));
+    let test: Vec<StudyArch> = order[..config.test_size]
+        .iter()
+        .map(|&i| archs[i].clone())
+        .collect();
     let truth: Vec<f64> = test.iter().map(|a| a.target).collect();
     let pool = &order[config.test_size..];
     let mut out = Vec::new();
@@ -467,13 +512,19 @@ fn run_trial(archs: &[StudyArch], config: &StudyConfig, trial: usize) -> Result<
 fn summarise(trials: &[TrialResult], config: &StudyConfig) -> Vec<SummaryRow> {
     let mut groups: BTreeMap<(usize, usize), Vec<&TrialResult>> = BTreeMap::new();
     for t in trials {
-        let p = config.predictors.iter().position(|k| k.name() == t.predictor).unwrap_or(0);
+        let p = config
+            .predictors
+            .iter()
+            .position(|k| k.name() == t.predictor)
+            .unwrap_or(0);
         groups.entry((p, t.train_size)).or_default().push(t);
     }
     groups
         .into_values()
         .map(|rows| {
-            let pick = |f: &dyn Fn(&TrialResult) -> f64| MeanStd::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let pick = |f: &dyn Fn(&TrialResult) -> f64| {
+                MeanStd::of(&rows.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
             let coverage: Vec<f64> = rows.iter().filter_map(|r| r.coverage_1sigma).collect();
             SummaryRow {
                 predictor: rows[0].predictor,
@@ -518,14 +569,24 @@ impl StudyResult {
         type Cell = fn(&SummaryRow) -> Option<String>;
         let tables: [(&str, Cell); 6] = [
             ("Kendall tau (mean ± std over trials)", |r| {
-                Some(format!("{:.3} ± {:.3}", r.kendall_tau.mean, r.kendall_tau.std))
+                Some(format!(
+                    "{:.3} ± {:.3}",
+                    r.kendall_tau.mean, r.kendall_tau.std
+                ))
             }),
-            ("Spearman", |r| Some(format!("{:.3} ± {:.3}", r.spearman.mean, r.spearman.std))),
-            ("Pearson", |r| Some(format!("{:.3} ± {:.3}", r.pearson.mean, r.pearson.std))),
+            ("Spearman", |r| {
+                Some(format!("{:.3} ± {:.3}", r.spearman.mean, r.spearman.std))
+            }),
+            ("Pearson", |r| {
+                Some(format!("{:.3} ± {:.3}", r.pearson.mean, r.pearson.std))
+            }),
             ("Fraction of test archs inside the 1-sigma band", |r| {
-                r.coverage_1sigma.map(|c| format!("{:.2} ± {:.2}", c.mean, c.std))
+                r.coverage_1sigma
+                    .map(|c| format!("{:.2} ± {:.2}", c.mean, c.std))
             }),
-            ("Fit time (ms, mean)", |r| Some(format!("{:.1}", r.fit_seconds.mean * 1e3))),
+            ("Fit time (ms, mean)", |r| {
+                Some(format!("{:.1}", r.fit_seconds.mean * 1e3))
+            }),
             ("Query time for the test set (ms, mean)", |r| {
                 Some(format!("{:.2}", r.query_seconds.mean * 1e3))
             }),
@@ -535,7 +596,10 @@ impl StudyResult {
             for kind in &config.predictors {
                 let _ = write!(s, "| {} |", kind.name());
                 for &n in &config.train_sizes {
-                    let text = self.row(kind.name(), n).and_then(cell).unwrap_or_else(|| "-".into());
+                    let text = self
+                        .row(kind.name(), n)
+                        .and_then(cell)
+                        .unwrap_or_else(|| "-".into());
                     let _ = write!(s, " {text} |");
                 }
                 let _ = writeln!(s);
@@ -546,13 +610,17 @@ impl StudyResult {
             for kind in &config.predictors {
                 for &n in &config.train_sizes {
                     if let (Some(r), Some(b)) = (self.row(kind.name(), n), self.row("params", n)) {
-                        if *kind != PredictorKind::Params && r.kendall_tau.mean < b.kendall_tau.mean {
+                        if *kind != PredictorKind::Params && r.kendall_tau.mean < b.kendall_tau.mean
+                        {
                             below.push(format!("{} at {n}", kind.name()));
                         }
                     }
                 }
             }
-            let _ = writeln!(s, "\n### Below the parameter-count baseline (Kendall tau)\n");
+            let _ = writeln!(
+                s,
+                "\n### Below the parameter-count baseline (Kendall tau)\n"
+            );
             if below.is_empty() {
                 let _ = writeln!(s, "None.");
             } else {
@@ -589,7 +657,11 @@ mod tests {
             train_sizes: vec![10, 100],
             trials,
             seed: 3,
-            predictors: vec![PredictorKind::Params, PredictorKind::Blr, PredictorKind::EarlyStop],
+            predictors: vec![
+                PredictorKind::Params,
+                PredictorKind::Blr,
+                PredictorKind::EarlyStop,
+            ],
             curves: CurveSettings::default(),
         }
     }
@@ -621,7 +693,15 @@ mod tests {
         let data = archs();
         let mut c = config(1);
         c.train_sizes = vec![250];
-        assert!(matches!(run_study(&data, &c), Err(StudyError::TooFewArchs { needed: 350, .. })));
-        assert!("gpp".parse::<PredictorKind>().unwrap_err().contains("mlp_ensemble"));
+        assert!(matches!(
+            run_study(&data, &c),
+            Err(StudyError::TooFewArchs { needed: 350, .. })
+        ));
+        assert!(
+            "gpp"
+                .parse::<PredictorKind>()
+                .unwrap_err()
+                .contains("mlp_ensemble")
+        );
     }
 }
