@@ -23,6 +23,27 @@ pub struct ExperimentArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Discard an earlier run of a different config in the run directory
+    /// (by default a run directory resumes, and only with the same config).
+    #[arg(long)]
+    force_new: bool,
+}
+
+/// Arguments of `cargo xtask trial` (run by the Slurm executor's array tasks).
+#[derive(Args)]
+pub struct TrialArgs {
+    /// The run directory, as the submitting process wrote it.
+    #[arg(long)]
+    run_dir: PathBuf,
+    /// The job of the trial plan to run.
+    #[arg(long)]
+    task: usize,
+}
+
+/// Runs one planned trial and appends its result to the run's results log.
+pub fn trial(args: TrialArgs) -> Result<()> {
+    oxinas_experiment::run_planned_trial(&args.run_dir, args.task)
+        .with_context(|| format!("task {} of {}", args.task, args.run_dir.display()))
 }
 
 /// A progress bar on stderr.
@@ -46,12 +67,18 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("runs").join(&config.name));
-    let options = RunOptions {
-        config_path: args.config.clone(),
-        out_dir: out,
-        threads: args.threads,
-        repo_dir: std::env::current_dir().context("reading the working directory")?,
-    };
+    let repo_dir = std::env::current_dir().context("reading the working directory")?;
+    let mut options = RunOptions::new(&args.config, &out, &repo_dir);
+    options.threads = args.threads;
+    options.force_new = args.force_new;
+    // Slurm array tasks run this same binary: `xtask trial --run-dir D --task N`.
+    options.trial_command = vec![
+        std::env::current_exe()
+            .context("locating the xtask binary")?
+            .display()
+            .to_string(),
+        "trial".to_owned(),
+    ];
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {

@@ -20,6 +20,9 @@ struct Cli {
 enum Command {
     /// Run an experiment described by a TOML config and record it.
     Experiment(experiment_command::ExperimentArgs),
+    /// Run one trial of a run directory's plan (what a Slurm array task runs).
+    #[command(hide = true)]
+    Trial(experiment_command::TrialArgs),
     /// Run the performance benchmarks and update benchmarks/RESULTS.md.
     Bench(bench_command::BenchArgs),
 }
@@ -27,6 +30,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
+        Command::Trial(args) => experiment_command::trial(args),
         Command::Bench(args) => bench_command::run(args),
     }
 }

@@ -52,6 +52,7 @@
 
 pub mod asr;
 pub mod choice_sequence;
+pub mod darts;
 pub mod doc2vec_features;
 pub mod edge_op_cell;
 mod error;

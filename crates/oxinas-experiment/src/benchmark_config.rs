@@ -20,6 +20,9 @@ pub enum BenchmarkConfig {
         #[serde(default)]
         data: Option<PathBuf>,
     },
+    /// NAS-Bench-301 (the YAHPO Gym surrogate; deterministic).
+    #[serde(rename = "nb301")]
+    Nb301 {},
     /// NAS-Bench-NLP (tabular; validation perplexity, lower is better).
     #[serde(rename = "nlp")]
     Nlp {

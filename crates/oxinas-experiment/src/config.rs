@@ -4,7 +4,7 @@ use std::path::Path;
 use oxinas_core::Budget;
 use serde::Deserialize;
 
-use crate::{BenchmarkConfig, ExperimentError, OptimizerConfig};
+use crate::{BenchmarkConfig, ExecutorConfig, ExperimentError, OptimizerConfig};
 
 /// An experiment as written in its TOML file. Unknown keys are errors.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -29,6 +29,9 @@ pub struct ExperimentConfig {
     /// What to report about each trial's returned architecture (`[[report]]` tables).
     #[serde(rename = "report", default)]
     pub reports: Vec<ReportMetric>,
+    /// Where trials run (`[executor]`; default: a local thread pool).
+    #[serde(default)]
+    pub executor: ExecutorConfig,
 }
 
 /// How each trial searches.

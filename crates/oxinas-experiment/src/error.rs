@@ -69,4 +69,42 @@ pub enum ExperimentError {
         /// What went wrong.
         message: String,
     },
+    /// The run directory holds a run of a different config.
+    #[error(
+        "{} holds a run of a different config (recorded config sha256 {recorded}, this config {current}); \
+         refusing to mix their results: use another --out directory, or --force-new to discard the old run",
+        dir.display()
+    )]
+    ConfigChanged {
+        /// The run directory.
+        dir: PathBuf,
+        /// Hash of the config the directory was recorded with.
+        recorded: String,
+        /// Hash of the config given now.
+        current: String,
+    },
+    /// The run directory's records cannot be read back.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Records {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line, where one is at fault.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// Submitting or following the Slurm job failed.
+    #[error("slurm executor: {message}")]
+    Slurm {
+        /// What went wrong, with the command's output.
+        message: String,
+    },
+    /// A plot could not be drawn.
+    #[error("drawing {}: {message}", path.display())]
+    Plot {
+        /// The image file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -2,9 +2,13 @@
 //! and the metrics to report; [`run_experiment`] runs every trial
 //! (optimizers x seeds) on a thread pool and records the run.
 //!
-//! Results do not depend on the thread count: each trial draws only from
-//! seeds derived from (experiment seed, trial index), and trajectories are
-//! written in trial order.
+//! Results do not depend on the thread count or the executor: each trial
+//! draws only from seeds derived from (experiment seed, trial index); each
+//! finished trial is appended, and synced to disk, to the run's results log
+//! as it finishes, and the result files are merged from that log in trial
+//! order. Re-running on the same directory resumes: finished trials are kept
+//! and only the missing ones run. Trials run on a local thread pool or as
+//! the array tasks of one Slurm job ([`ExecutorConfig`]).
 //!
 //! ```toml
 //! name = "nb201-table5"
@@ -29,20 +33,29 @@
 //! metric = "cifar10-valid/valid@200"
 //! ```
 
+mod anytime;
 mod benchmark_config;
+mod checklist;
 mod config;
+mod data_files;
 mod error;
+mod executor_config;
+mod figures;
 mod optimizer_config;
 mod progress;
 mod report;
+mod resume;
 mod runner;
+mod slurm_executor;
+mod trial_record;
 
 pub use benchmark_config::{
     BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,
 };
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use error::ExperimentError;
+pub use executor_config::{ExecutorConfig, SlurmConfig};
 pub use optimizer_config::OptimizerConfig;
 pub use progress::{NoProgress, Progress};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck};
-pub use runner::{RunOptions, run_experiment};
+pub use runner::{RunOptions, run_experiment, run_planned_trial};

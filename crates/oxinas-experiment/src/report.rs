@@ -139,7 +139,7 @@ impl ExperimentReport {
         }
         let _ = write!(
             out,
-            "\nFiles: `manifest.json` (config, seeds, code and host), `trajectories.jsonl` (every query), `trials.jsonl` (each trial's result). Worker threads: {}.\n",
+            "\nFiles: `manifest.json` (config and its hash, seeds, code, host, environment, data checksums), `results.jsonl` (the crash-safe log of finished trials), `trajectories.jsonl` (every query), `trials.jsonl` (each trial's result), `incumbent_test.jsonl` (the incumbent's test value after each query, for reports only), `checklist.md` (best-practices checklist). Worker threads: {}.\n",
             self.threads
         );
         out

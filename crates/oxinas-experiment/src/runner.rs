@@ -1,26 +1,35 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use oxinas_benchmarks::{
-    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, NbMacroTabular,
-    NlpTabular, TransNasSubset,
+    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, Nb301Benchmark,
+    NbMacroTabular, NlpTabular, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
 use oxinas_core::{
     ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root,
 };
 use oxinas_optimizers::{SearchOutcome, run_search};
-use oxinas_record::{CodeVersion, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine};
+use oxinas_record::{
+    AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
+};
 use oxinas_spaces::{
-    Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace, TransNasMicroSpace,
+    DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
+    TransNasMicroSpace,
 };
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::checklist::checklist_markdown;
+use crate::data_files::data_files;
+use crate::figures::draw_figures;
+use crate::resume::{RESULTS_LOG, finished_trials, previous_run};
+use crate::slurm_executor::SlurmExecutor;
+use crate::trial_record::TrialRecord;
 use crate::{
-    BenchmarkConfig, ExperimentConfig, ExperimentError, ExperimentReport, OptimizerSummary,
-    Progress, ReferenceCheck, TransNasVariant,
+    BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
+    NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -34,6 +43,55 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// The checkout whose git state the manifest records.
     pub repo_dir: PathBuf,
+    /// Discard an earlier run of another config in `out_dir` instead of
+    /// refusing to run.
+    pub force_new: bool,
+    /// Overrides the config's `[executor]`.
+    pub executor: Option<ExecutorConfig>,
+    /// Run only this job of the trial plan and append its result (what one
+    /// array task of the Slurm executor does); the report is then empty.
+    pub task: Option<usize>,
+    /// The program and leading arguments that run one planned trial; the
+    /// Slurm executor appends `--run-dir DIR --task N`.
+    pub trial_command: Vec<String>,
+}
+
+impl RunOptions {
+    /// Options for a run of `config_path` into `out_dir`, recording the git
+    /// state of `repo_dir`: all cores, the config's executor, resuming.
+    pub fn new(config_path: &Path, out_dir: &Path, repo_dir: &Path) -> Self {
+        Self {
+            config_path: config_path.to_owned(),
+            out_dir: out_dir.to_owned(),
+            threads: None,
+            repo_dir: repo_dir.to_owned(),
+            force_new: false,
+            executor: None,
+            task: None,
+            trial_command: Vec::new(),
+        }
+    }
+}
+
+/// Runs job `task` of the trial plan of the run in `run_dir` (one array task
+/// of the Slurm executor): the config is the one its manifest recorded.
+pub fn run_planned_trial(run_dir: &Path, task: usize) -> Result<(), ExperimentError> {
+    let path = run_dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ExperimentError::Records {
+        path: path.clone(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ExperimentError::Records {
+        path: path.clone(),
+        line: Some(e.line()),
+        message: format!("not a run manifest: {e}"),
+    })?;
+    let config_path = PathBuf::from(&manifest.config_path);
+    let config = ExperimentConfig::from_toml(&manifest.config, &config_path)?;
+    let mut options = RunOptions::new(&config_path, run_dir, run_dir);
+    options.task = Some(task);
+    run_experiment(&config, &manifest.config, &options, &NoProgress).map(|_| ())
 }
 
 /// Trials finished between two writes of the records; bounds the memory held
@@ -95,6 +153,18 @@ pub fn run_experiment(
                 &space,
                 &table,
                 &table,
+            )
+        }
+        BenchmarkConfig::Nb301 {} => {
+            let surrogate = Nb301Benchmark::from_data_root()?;
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                &DartsSpace::new(),
+                &surrogate,
+                &surrogate,
             )
         }
         BenchmarkConfig::NbMacro {} => {
@@ -238,14 +308,6 @@ fn validate(config: &ExperimentConfig, path: &Path) -> Result<(), ExperimentErro
     Ok(())
 }
 
-/// One trial's result, with its trajectory already serialised.
-struct TrialOutput {
-    queries: usize,
-    metrics: Vec<Option<f64>>,
-    trajectory: Vec<u8>,
-    summary: Vec<u8>,
-}
-
 /// One line of `trials.jsonl`: what a trial returned.
 #[derive(Serialize)]
 struct TrialLine<'a> {
@@ -318,22 +380,62 @@ where
             })?;
     }
 
+    let trial_seeds: Vec<u64> = (0..config.trials)
+        .map(|t| derive_seed(config.seed, &[t]))
+        .collect();
+    // The trial plan: job `i` is trial `i % trials` of optimizer `i / trials`.
+    let jobs: Vec<(usize, u64)> = (0..config.optimizers.len())
+        .flat_map(|o| (0..config.trials).map(move |t| (o, t)))
+        .collect();
+    let run_job = |index: usize| -> Result<TrialRecord, ExperimentError> {
+        let (o, t) = jobs[index];
+        run_trial(
+            config,
+            o,
+            t,
+            trial_seeds[t as usize],
+            fidelity,
+            space,
+            evaluator,
+            truth,
+        )
+    };
+    let run = RunDirectory::create(&options.out_dir)?;
+
+    if let Some(task) = options.task {
+        // One array task of a cluster job: run one trial of the plan and
+        // append it to the results log the submitting process merges.
+        if task >= jobs.len() {
+            return Err(ExperimentError::Records {
+                path: run.path().join("manifest.json"),
+                line: None,
+                message: format!("task {task} is outside the plan of {} trials", jobs.len()),
+            });
+        }
+        if !finished_trials(run.path(), config)?.contains_key(&jobs[task]) {
+            let record = run_job(task)?;
+            AppendLog::open(&run.path().join(RESULTS_LOG))?.append(&record.to_json())?;
+        }
+        return Ok(ExperimentReport {
+            name: config.name.clone(),
+            description: config.description.clone(),
+            run_dir: run.path().to_owned(),
+            metric_labels: Vec::new(),
+            optimizers: Vec::new(),
+            references: Vec::new(),
+            threads: 1,
+        });
+    }
+
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| ExperimentError::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
-
-    let trial_seeds: Vec<u64> = (0..config.trials)
-        .map(|t| derive_seed(config.seed, &[t]))
-        .collect();
-    let run = RunDirectory::create(&options.out_dir)?;
+    let executor = options
+        .executor
+        .clone()
+        .unwrap_or_else(|| config.executor.clone());
+    let previous = previous_run(run.path(), config_text, options.force_new)?;
     let crates = [
         "oxinas-core",
         "oxinas-spaces",
@@ -356,53 +458,79 @@ where
         CodeVersion::detect(&options.repo_dir, crates),
         Host::detect(threads),
     );
+    manifest.executor = executor.name().to_owned();
+    manifest.data_files = data_files(config)
+        .iter()
+        .filter_map(|p| DataFile::read(p).ok())
+        .collect();
+    if let Some(previous) = previous {
+        manifest.started = previous.started;
+        manifest.resumed = previous.resumed;
+        manifest.resumed.push(oxinas_record::now_rfc3339());
+    }
     run.write_manifest(&manifest)?;
+
+    let done = finished_trials(run.path(), config)?;
+    let missing: Vec<usize> = (0..jobs.len())
+        .filter(|i| !done.contains_key(&jobs[*i]))
+        .collect();
+    progress.start(jobs.len() as u64);
+    progress.advance(done.len() as u64);
+    drop(done);
+    match &executor {
+        ExecutorConfig::Local => {
+            run_locally(run.path(), threads, &missing, &run_job, progress)?;
+        }
+        ExecutorConfig::Slurm(settings) => {
+            let still_missing = |tasks: &[usize]| {
+                let done = finished_trials(run.path(), config)?;
+                Ok(tasks
+                    .iter()
+                    .copied()
+                    .filter(|i| !done.contains_key(&jobs[*i]))
+                    .collect())
+            };
+            SlurmExecutor::new(run.path(), settings, &options.trial_command)
+                .run(&missing, &still_missing)?;
+            progress.advance(missing.len() as u64);
+        }
+    }
+    progress.finish();
+
+    // Merge: the result files, in trial order, from the results log.
+    let done = finished_trials(run.path(), config)?;
+    if let Some(&(o, t)) = jobs.iter().find(|job| !done.contains_key(job)) {
+        return Err(ExperimentError::Records {
+            path: run.path().join(RESULTS_LOG),
+            line: None,
+            message: format!(
+                "trial {t} of {} has no result after the executor finished",
+                config.optimizers[o].label()
+            ),
+        });
+    }
     let mut trajectories = run.trajectories()?;
     let mut trials_file =
         oxinas_record::TrajectoryWriter::create(&run.path().join("trials.jsonl"))?;
-
-    let jobs: Vec<(usize, u64)> = (0..config.optimizers.len())
-        .flat_map(|o| (0..config.trials).map(move |t| (o, t)))
-        .collect();
+    let mut tests_file =
+        oxinas_record::TrajectoryWriter::create(&run.path().join("incumbent_test.jsonl"))?;
     let n_metrics = config.reports.len();
     let mut queries: Vec<Vec<f64>> = vec![Vec::new(); config.optimizers.len()];
     let mut values: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n_metrics]; config.optimizers.len()];
-
-    progress.start(jobs.len() as u64);
-    for chunk in jobs.chunks(CHUNK) {
-        let outputs: Vec<Result<TrialOutput, ExperimentError>> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|&(o, t)| {
-                    run_trial(
-                        config,
-                        o,
-                        t,
-                        trial_seeds[t as usize],
-                        fidelity,
-                        space,
-                        evaluator,
-                        truth,
-                    )
-                })
-                .collect()
-        });
-        for (output, &(o, _)) in outputs.into_iter().zip(chunk) {
-            let output = output?;
-            trajectories.write_raw(&output.trajectory)?;
-            trials_file.write_raw(&output.summary)?;
-            queries[o].push(output.queries as f64);
-            for (m, value) in output.metrics.into_iter().enumerate() {
-                if let Some(v) = value {
-                    values[o][m].push(v);
-                }
+    for record in done.values() {
+        trajectories.write_raw(record.trajectory.as_bytes())?;
+        trials_file.write_raw(record.summary.as_bytes())?;
+        tests_file.write_raw(&record.incumbent_test_line())?;
+        queries[record.optimizer].push(record.queries as f64);
+        for (m, value) in record.metrics.iter().enumerate() {
+            if let Some(v) = value {
+                values[record.optimizer][m].push(*v);
             }
         }
-        progress.advance(chunk.len() as u64);
     }
     trajectories.flush()?;
     trials_file.flush()?;
-    progress.finish();
+    tests_file.flush()?;
 
     let optimizers: Vec<OptimizerSummary> = config
         .optimizers
@@ -442,9 +570,46 @@ where
         references,
         threads,
     };
-    run.write_text("summary.md", &report.summary_markdown())?;
+    let figures = draw_figures(run.path(), config, &done, evaluator.goal())?;
+    run.write_text(
+        "summary.md",
+        &(report.summary_markdown() + &figures.markdown()),
+    )?;
+    run.write_text("checklist.md", &checklist_markdown(config, &manifest))?;
     run.finish_manifest(&mut manifest)?;
     Ok(report)
+}
+
+/// Runs the `missing` jobs on a pool of `threads` workers; each finished
+/// trial is appended to the results log (and synced) as soon as it finishes.
+fn run_locally(
+    dir: &Path,
+    threads: usize,
+    missing: &[usize],
+    run_job: &(dyn Fn(usize) -> Result<TrialRecord, ExperimentError> + Sync),
+    progress: &dyn Progress,
+) -> Result<(), ExperimentError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ExperimentError::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
+    let log = Mutex::new(AppendLog::open(&dir.join(RESULTS_LOG))?);
+    for chunk in missing.chunks(CHUNK) {
+        pool.install(|| {
+            chunk.par_iter().try_for_each(|&index| {
+                let record = run_job(index)?;
+                log.lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .append(&record.to_json())?;
+                progress.advance(1);
+                Ok::<(), ExperimentError>(())
+            })
+        })?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -457,7 +622,7 @@ fn run_trial<S, E, G>(
     space: &S,
     evaluator: &E,
     truth: &G,
-) -> Result<TrialOutput, ExperimentError>
+) -> Result<TrialRecord, ExperimentError>
 where
     S: SearchSpace + 'static,
     S::Arch: 'static,
@@ -537,12 +702,22 @@ where
             .zip(metrics.iter().copied())
             .collect(),
     };
-    let mut summary = serde_json::to_vec(&line).expect("a trial line serialises");
-    summary.push(b'\n');
-    Ok(TrialOutput {
+    let mut summary = serde_json::to_string(&line).expect("a trial line serialises");
+    summary.push('\n');
+    // Report side only: the incumbent's test value after each query.
+    let incumbent_test = outcome
+        .history
+        .iter()
+        .map(|q| outcome.history[q.incumbent as usize].evaluation.test)
+        .collect();
+    Ok(TrialRecord {
+        optimizer: optimizer_index,
+        label: label.to_owned(),
+        trial,
         queries: outcome.history.len(),
         metrics,
-        trajectory,
+        trajectory: String::from_utf8(trajectory).expect("JSON is UTF-8"),
         summary,
+        incumbent_test,
     })
 }

@@ -14,12 +14,8 @@ fn workspace_root() -> PathBuf {
 fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
     let path = Path::new("inline.toml");
     let config = ExperimentConfig::from_toml(text, path).unwrap();
-    let options = RunOptions {
-        config_path: path.to_owned(),
-        out_dir: out.to_owned(),
-        threads: Some(threads),
-        repo_dir: workspace_root(),
-    };
+    let mut options = RunOptions::new(path, out, &workspace_root());
+    options.threads = Some(threads);
     run_experiment(&config, text, &options, &NoProgress).unwrap()
 }
 
@@ -63,7 +59,14 @@ fn records_are_identical_across_runs_and_thread_counts() {
     let b = run(SMALL, &dir.path().join("b"), 2);
     let c = run(SMALL, &dir.path().join("c"), 2);
     let read = |run: &str, file: &str| std::fs::read(dir.path().join(run).join(file)).unwrap();
-    for file in ["trajectories.jsonl", "trials.jsonl"] {
+    for file in [
+        "trajectories.jsonl",
+        "trials.jsonl",
+        "incumbent_test.jsonl",
+        "plots/anytime_queries.svg",
+        "plots/anytime_time.svg",
+        "plots/pareto.svg",
+    ] {
         assert!(read("a", file) == read("b", file), "{file}: 1 vs 2 threads");
         assert!(read("b", file) == read("c", file), "{file}: two runs");
     }
@@ -88,8 +91,85 @@ fn records_are_identical_across_runs_and_thread_counts() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(manifest["config"], SMALL);
+    assert_eq!(
+        manifest["config_sha256"].as_str().unwrap(),
+        oxinas_record_sha256(SMALL.as_bytes())
+    );
+    let data = &manifest["data_files"][0];
+    assert!(data["path"].as_str().unwrap().ends_with("nb201_merged.csv"));
+    assert_eq!(data["sha256"].as_str().unwrap().len(), 64);
+    assert!(manifest["code"]["cargo_lock_sha256"].is_string());
+    assert!(manifest["environment"]["OXINAS_DATA"].is_string());
+    assert_eq!(manifest["executor"], "local");
+
+    // Figures: both formats, linked from the summary; the PNG is a real image
+    // and the SVG carries its text.
+    let summary = String::from_utf8(read("a", "summary.md")).unwrap();
+    for stem in ["anytime_queries", "anytime_time", "pareto"] {
+        assert!(summary.contains(&format!("plots/{stem}.png")), "{summary}");
+        let png = read("a", &format!("plots/{stem}.png"));
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+            "{stem}.png"
+        );
+    }
+    let svg = String::from_utf8(read("a", "plots/anytime_queries.svg")).unwrap();
+    assert!(
+        svg.contains("\nRS\n") && svg.contains("incumbent test regret"),
+        "svg text"
+    );
+
+    // The checklist marks what the records prove and leaves the rest open.
+    let checklist = String::from_utf8(read("a", "checklist.md")).unwrap();
+    let item = |number: &str| {
+        checklist
+            .lines()
+            .find(|l| l.contains(&format!("**{number}**")))
+            .unwrap_or_else(|| panic!("item {number} missing:\n{checklist}"))
+            .to_owned()
+    };
+    assert!(item("1e").starts_with("- [x]") && item("1e").contains("24 trial seeds"));
+    assert!(
+        item("2f").starts_with("- [x]"),
+        "random search is in the config"
+    );
+    assert!(item("2g").starts_with("- [x]") && item("2g").contains("24 trials"));
+    assert!(item("2c").starts_with("- [ ] for you"));
+    assert!(item("3a").starts_with("- [ ] for you"));
+    assert_eq!(
+        checklist.lines().filter(|l| l.starts_with("- [")).count(),
+        16,
+        "16 items"
+    );
     assert_eq!(manifest["seeds"]["trials"].as_array().unwrap().len(), 24);
     assert!(manifest["finished"].is_string());
+}
+
+fn oxinas_record_sha256(bytes: &[u8]) -> String {
+    oxinas_record::sha256_hex(bytes)
+}
+
+#[test]
+fn checklist_marks_missing_random_search_and_single_trials() {
+    if data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    let text = SMALL.replace("trials = 24", "trials = 1").replace(
+        "kind = \"random_search\"\n",
+        "kind = \"local_search\"\nlabel = \"LS2\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    run(&text, dir.path(), 1);
+    let checklist = std::fs::read_to_string(dir.path().join("checklist.md")).unwrap();
+    let line = |n: &str| {
+        checklist
+            .lines()
+            .find(|l| l.contains(&format!("**{n}**")))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(line("2f").starts_with("- [ ] **no**"), "{}", line("2f"));
+    assert!(line("2g").starts_with("- [ ] **no**"), "{}", line("2g"));
 }
 
 #[test]
@@ -157,12 +237,8 @@ fn invalid_settings_are_reported_before_running() {
         let path = Path::new("configs/x.toml");
         let config = ExperimentConfig::from_toml(&text, path).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let options = RunOptions {
-            config_path: path.to_owned(),
-            out_dir: dir.path().join("run"),
-            threads: Some(1),
-            repo_dir: workspace_root(),
-        };
+        let mut options = RunOptions::new(path, &dir.path().join("run"), &workspace_root());
+        options.threads = Some(1);
         let err = run_experiment(&config, &text, &options, &NoProgress)
             .unwrap_err()
             .to_string();
@@ -194,6 +270,7 @@ fn invalid_settings_are_reported_before_running() {
 fn every_adapter_runs_through_the_runner() {
     let configs = [
         ("smoke-nb101.toml", "nb101/nb101_subset30k.csv"),
+        ("smoke-nb301.toml", "nb301/yahpo_nb301/new_model.onnx"),
         (
             "smoke-nlp.toml",
             "nasbench_nlp/ptb_single_run_logs.jsonl.gz",
@@ -275,12 +352,8 @@ metric = "test"
     let path = dir.path().join("csv.toml");
     std::fs::write(&path, config).unwrap();
     let parsed = ExperimentConfig::from_toml(config, &path).unwrap();
-    let options = RunOptions {
-        config_path: path,
-        out_dir: dir.path().join("run"),
-        threads: Some(2),
-        repo_dir: workspace_root(),
-    };
+    let mut options = RunOptions::new(&path, &dir.path().join("run"), &workspace_root());
+    options.threads = Some(2);
     let report = run_experiment(&parsed, config, &options, &NoProgress).unwrap();
     let test = report.optimizers[0].metrics[0].unwrap();
     assert!(test.mean > 80.0 && test.mean < 95.0, "{test:?}");

@@ -3,16 +3,22 @@
 //! A run directory holds everything needed to audit and repeat an experiment:
 //! `manifest.json` ([`Manifest`]: the config verbatim, every seed, the code
 //! version and the machine), `trajectories.jsonl` (one [`TrajectoryLine`] per
-//! query, written by [`TrajectoryWriter`]) and `summary.md`.
+//! query, written by [`TrajectoryWriter`]) and `summary.md`. Results are first
+//! appended, one line per finished trial, to an [`AppendLog`] that survives a
+//! crash, so that an interrupted run can resume.
 
+mod append_log;
+mod checksum;
 mod error;
 mod manifest;
 mod mean_std;
 mod run_directory;
 mod trajectory;
 
+pub use append_log::AppendLog;
+pub use checksum::{sha256_file, sha256_hex};
 pub use error::RecordError;
-pub use manifest::{CodeVersion, Host, Manifest, Seeds};
+pub use manifest::{CodeVersion, DataFile, Host, Manifest, Seeds, now_rfc3339, oxinas_environment};
 pub use mean_std::MeanStd;
 pub use run_directory::RunDirectory;
 pub use trajectory::{TrajectoryLine, TrajectoryWriter};

@@ -1,7 +1,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::now;
+use crate::manifest::now_rfc3339 as now;
 use crate::{Manifest, RecordError, TrajectoryWriter};
 
 /// The directory that holds one run's records.

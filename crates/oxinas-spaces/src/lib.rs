@@ -5,6 +5,13 @@
 //! function, and the official string format of its benchmark.
 
 mod asr;
+mod darts;
+mod darts_arch;
+mod darts_cell;
+mod darts_compact;
+mod darts_genotype;
+mod darts_literal;
+mod darts_op;
 mod nb101;
 mod nb101_arch;
 mod nb101_enumeration;
@@ -27,6 +34,10 @@ mod transnas_macro;
 mod transnas_micro;
 
 pub use asr::{ASR_NODES, ASR_OPS, ASR_SIZE, AsrArch, AsrSpace, asr_model_hash};
+pub use darts::DartsSpace;
+pub use darts_arch::{DartsArch, DartsCellKind};
+pub use darts_cell::{DARTS_EDGES, DARTS_NODES, DartsCell, DartsCellError, DartsEdge};
+pub use darts_op::DartsOp;
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
 };

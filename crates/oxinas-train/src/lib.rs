@@ -1,0 +1,51 @@
+//! Burn trainer for oxinas: real networks for the search spaces, datasets,
+//! training loops and zero-cost proxies.
+//!
+//! Everything is generic over a Burn backend `B`; [`backend`] names the CPU
+//! default and, behind the `cuda` feature, the CUDA backend. Every random
+//! choice (weights, splits, shuffling, augmentation) draws from an explicit
+//! ChaCha generator, so a seed fixes a training run. The library never
+//! prints: progress reaches the caller through a callback.
+
+pub mod backend;
+mod cifar_binary;
+mod classifier;
+mod data_split;
+mod digits_csv;
+mod forward_context;
+mod grad_clipping;
+mod idx_format;
+mod image_batch;
+mod image_dataset;
+mod init;
+mod lr_schedule;
+mod nb201_network;
+mod param_count;
+mod relu_conv_bn;
+mod smoothed_cross_entropy;
+mod train_evaluator;
+mod train_settings;
+mod trainer;
+pub mod zero_cost;
+
+pub use cifar_binary::{CifarKind, parse_cifar, read_cifar};
+pub use classifier::ImageClassifier;
+pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three, split_with_test};
+pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_digits_csv};
+pub use forward_context::{ForwardContext, NormMode};
+pub use grad_clipping::{clip_global_norm, global_grad_norm};
+pub use idx_format::{
+    FASHION_MNIST_DIR, IdxArray, parse_idx, read_fashion_mnist, read_idx, read_idx_images,
+};
+pub use image_batch::{Augmentation, ImageBatcher, Normalization, crop_and_flip};
+pub use image_dataset::{ImageDataset, ImageShape};
+pub use lr_schedule::CosineSchedule;
+pub use nb201_network::{
+    Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
+};
+pub use param_count::trainable_params;
+pub use relu_conv_bn::{ConvShape, ReluConvBn};
+pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
+pub use train_evaluator::{DatasetName, TrainEvaluator, TrainEvaluatorSettings};
+pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
+pub use trainer::{EpochReport, TrainReport, accuracy, train};
