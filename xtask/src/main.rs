@@ -3,7 +3,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench_command;
+mod data_command;
 mod experiment_command;
+mod predictors_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -25,6 +27,10 @@ enum Command {
     Trial(experiment_command::TrialArgs),
     /// Run the performance benchmarks and update benchmarks/RESULTS.md.
     Bench(bench_command::BenchArgs),
+    /// List, check and import benchmark data.
+    Data(data_command::DataArgs),
+    /// Run a predictor study (rank correlation against training size) from a TOML config.
+    Predictors(predictors_command::PredictorsArgs),
 }
 
 fn main() -> Result<()> {
@@ -32,5 +38,7 @@ fn main() -> Result<()> {
         Command::Experiment(args) => experiment_command::run(args),
         Command::Trial(args) => experiment_command::trial(args),
         Command::Bench(args) => bench_command::run(args),
+        Command::Data(args) => data_command::run(args),
+        Command::Predictors(args) => predictors_command::run(args),
     }
 }

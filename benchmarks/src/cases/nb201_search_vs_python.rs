@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use oxinas_benchmarks::{Nb201Dataset, Nb201Noise, Nb201Table, Nb201Tabular};
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
-use oxinas_core::{Fidelity, GroundTruth, data_root};
+use oxinas_core::{Evaluator, Fidelity, GroundTruth, data_root};
 use oxinas_experiment::ExperimentConfig;
 use oxinas_optimizers::run_search;
 use oxinas_spaces::Nb201Space;
@@ -46,6 +46,7 @@ fn run_trials(
     table: &Nb201Table,
 ) -> Result<TrialsResult, BenchError> {
     let fidelity = Fidelity::epochs(config.search.fidelity);
+    let fidelities = evaluator.fidelities();
     let mut means = BTreeMap::new();
     let mut queries = 0;
     for label in LABELS {
@@ -60,7 +61,12 @@ fn run_trials(
         for t in 0..config.trials {
             let trial_seed = derive_seed(config.seed, &[t]);
             let mut optimizer = settings
-                .build::<Nb201Space>(fidelity, derive_seed(trial_seed, &[stream::OPTIMIZER]))
+                .build::<Nb201Space>(
+                    space,
+                    &fidelities,
+                    fidelity,
+                    derive_seed(trial_seed, &[stream::OPTIMIZER]),
+                )
                 .map_err(|e| BenchError::setup("building an optimizer", e))?;
             let mut eval_rng = rng_from_seed(derive_seed(trial_seed, &[stream::EVALUATOR]));
             let outcome = run_search(

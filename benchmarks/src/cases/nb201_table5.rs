@@ -28,12 +28,12 @@ fn run(mode: Mode) -> Result<CaseReport, BenchError> {
     let mut run_index = 0;
     let (samples, reports) = time_runs(mode.runs(5), || {
         run_index += 1;
-        let options = RunOptions {
-            config_path: PathBuf::from(TABLE5_PATH),
-            out_dir: dir.path().join(format!("run{run_index}")),
-            threads: Some(threads),
-            repo_dir: workspace_root(),
-        };
+        let mut options = RunOptions::new(
+            &PathBuf::from(TABLE5_PATH),
+            &dir.path().join(format!("run{run_index}")),
+            &workspace_root(),
+        );
+        options.threads = Some(threads);
         run_experiment(&config, text, &options, &NoProgress)
             .map_err(|e| BenchError::setup(format!("running {TABLE5_PATH}"), e))
     })?;

@@ -9,6 +9,12 @@
 mod asr;
 mod crc32c;
 mod csv_table;
+mod data_catalog;
+mod nats_archive;
+#[cfg(test)]
+mod nats_archive_fixture;
+mod nats_archive_pickle;
+mod nats_archive_tabular;
 mod nb101_full_table;
 mod nb101_full_tabular;
 mod nb101_model_metrics;
@@ -30,6 +36,15 @@ mod transnas;
 
 pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
 pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
+pub use data_catalog::{
+    BenchmarkCheck, CATALOG, CatalogEntry, CatalogFile, FileStatus, ImportError, ImportKind,
+    ImportOutcome, Presence, catalog_entry, check, check_entry, import, presence, sha256_file,
+};
+pub use nats_archive::{
+    NATS_ARCHIVE_DIR, NATS_FILE_EXTENSION, NatsArchRecord, NatsEvalCurve, NatsRun, NatsSchedule,
+    NatsScheduleResults, nats_arch_file, read_nats_arch_file,
+};
+pub use nats_archive_tabular::{NatsArchive, NatsGroundTruth, NatsTabular};
 pub use nb_macro::{NB_MACRO_EPOCHS, NB_MACRO_FILE, NbMacroRecord, NbMacroTabular};
 pub use nb101_full_table::{Nb101Cell, Nb101FullTable, Nb101RunResult};
 pub use nb101_full_tabular::{Nb101FullTabular, Nb101Noise};

@@ -48,6 +48,7 @@ fn is_table_benchmark(config: &ExperimentConfig) -> Option<bool> {
     match &config.benchmark {
         BenchmarkConfig::Nb201(_)
         | BenchmarkConfig::Nb101 { .. }
+        | BenchmarkConfig::Nb301 {}
         | BenchmarkConfig::Nlp { .. }
         | BenchmarkConfig::NbMacro {}
         | BenchmarkConfig::TransNas { .. }

@@ -58,6 +58,13 @@ pub struct ReportMetric {
     /// Largest acceptable absolute difference from the reference mean.
     #[serde(default)]
     pub tolerance: Option<f64>,
+    /// Report the regret instead of the value: how far the returned
+    /// architecture's metric is from the best value of that metric over every
+    /// architecture the benchmark records (0 = optimal, never negative). The
+    /// metric is taken to have the benchmark's goal (e.g. higher accuracy is
+    /// better).
+    #[serde(default)]
+    pub regret: bool,
 }
 
 impl ExperimentConfig {

@@ -41,6 +41,7 @@ mod data_files;
 mod error;
 mod executor_config;
 mod figures;
+mod model_space;
 mod optimizer_config;
 mod progress;
 mod report;
@@ -55,7 +56,8 @@ pub use benchmark_config::{
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use error::ExperimentError;
 pub use executor_config::{ExecutorConfig, SlurmConfig};
-pub use optimizer_config::OptimizerConfig;
+pub use model_space::ModelSpace;
+pub use optimizer_config::{ModelGuidedSettings, OptimizerConfig};
 pub use progress::{NoProgress, Progress};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};

@@ -1,6 +1,16 @@
-use oxinas_core::{ConfigError, Fidelity, Optimizer, SearchSpace};
-use oxinas_optimizers::{LocalSearch, RandomSearch, RegularizedEvolution};
+use oxinas_core::{ConfigError, Fidelity, Optimizer};
+use oxinas_optimizers::pareto::CostObjective;
+use oxinas_optimizers::{
+    Acquisition, CandidateGenerator, LocalSearch, ModelGuidedConfig, ModelGuidedSearch,
+    MultiObjectiveEvolution, RandomSearch, RegularizedEvolution, SuccessiveHalving,
+};
+use oxinas_predictors::{
+    BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, MlpEnsemble,
+    MlpEnsembleConfig, Predictor,
+};
 use serde::Deserialize;
+
+use crate::ModelSpace;
 
 /// An optimizer as written in an `[[optimizer]]` table, chosen by `kind`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -29,6 +39,272 @@ pub enum OptimizerConfig {
         #[serde(default)]
         label: Option<String>,
     },
+    /// Successive halving over the benchmark's fidelities up to the search's.
+    SuccessiveHalving {
+        /// Row label in reports (default `SH`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Reduction factor (default 3).
+        #[serde(default)]
+        eta: Option<usize>,
+        /// Architectures per bracket (default `eta^(rungs - 1)`).
+        #[serde(default)]
+        initial: Option<usize>,
+        /// The rungs in epochs, ascending (default: every fidelity of the
+        /// benchmark up to `search.fidelity`).
+        #[serde(default)]
+        fidelities: Option<Vec<u32>>,
+    },
+    /// Hyperband over the benchmark's fidelities up to the search's.
+    Hyperband {
+        /// Row label in reports (default `HB`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Reduction factor (default 3).
+        #[serde(default)]
+        eta: Option<usize>,
+        /// The rungs in epochs, ascending (default as for successive halving).
+        #[serde(default)]
+        fidelities: Option<Vec<u32>>,
+    },
+    /// Aging evolution over (validation error, cost), Pareto-ranked tournaments.
+    MultiObjectiveEvolution {
+        /// Row label in reports (default `MO-REA`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Population size.
+        population: usize,
+        /// Tournament size.
+        tournament: usize,
+        /// `params`, `latency` or `training_seconds`.
+        cost: String,
+    },
+    /// BANANAS: an ensemble of meta neural networks on a path encoding,
+    /// candidates mutated from the best, independent Thompson sampling.
+    Bananas(ModelGuidedSettings),
+    /// NPENAS: predictor-guided evolution (NPENAS-BO with `acquisition =
+    /// "its"`, the default; NPENAS-NP with `acquisition = "mean"`).
+    Npenas(ModelGuidedSettings),
+    /// BONAS: Bayesian linear regression on an encoding, a random candidate
+    /// pool, expected improvement.
+    Bonas(ModelGuidedSettings),
+}
+
+/// Settings shared by the model-based optimizers; every field has its
+/// method's published default when left out.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelGuidedSettings {
+    /// Row label in reports (default `BANANAS`, `NPENAS`, `BONAS`).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Random architectures before the first fit (t0; default 10).
+    #[serde(default)]
+    pub initial: Option<usize>,
+    /// Architectures evaluated per fit (k; default 10).
+    #[serde(default)]
+    pub batch: Option<usize>,
+    /// Candidates per fit (c; BANANAS and NPENAS 100, BONAS 1000).
+    #[serde(default)]
+    pub candidates: Option<usize>,
+    /// Best architectures mutated into candidates (x; BANANAS 2, NPENAS 10).
+    #[serde(default)]
+    pub parents: Option<usize>,
+    /// Largest number of mutations per candidate (BANANAS 3, NPENAS 1).
+    #[serde(default)]
+    pub max_edits: Option<usize>,
+    /// `mutation` (mutate the best) or `random` (a random pool).
+    #[serde(default)]
+    pub acquisition_optimizer: Option<String>,
+    /// `its`, `ucb`, `ei`, `pi` or `mean`.
+    #[serde(default)]
+    pub acquisition: Option<String>,
+    /// Weight of the uncertainty for `ucb` (default 1).
+    #[serde(default)]
+    pub ucb_beta: Option<f64>,
+    /// The space's vector encoding by name (BANANAS and NPENAS
+    /// `trunc_path`, BONAS `path`).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// `mlp_ensemble` (BANANAS, NPENAS) or `blr` (BONAS).
+    #[serde(default)]
+    pub predictor: Option<String>,
+    /// Networks in the MLP ensemble (default 5).
+    #[serde(default)]
+    pub ensemble_size: Option<usize>,
+    /// Hidden layers per network (default 10).
+    #[serde(default)]
+    pub hidden_layers: Option<usize>,
+    /// Units per hidden layer (default 20).
+    #[serde(default)]
+    pub width: Option<usize>,
+    /// Training epochs per fit (default 200).
+    #[serde(default)]
+    pub epochs: Option<usize>,
+}
+
+/// Which model-based method a [`ModelGuidedSettings`] configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Method {
+    Bananas,
+    Npenas,
+    Bonas,
+}
+
+impl ModelGuidedSettings {
+    fn build<S>(
+        &self,
+        method: Method,
+        space: &S,
+        fidelity: Fidelity,
+        seed: u64,
+    ) -> Result<ModelGuidedSearch<S::Arch>, ConfigError>
+    where
+        S: ModelSpace,
+        S::Arch: 'static,
+    {
+        let preset = match method {
+            Method::Bananas => ModelGuidedConfig::bananas(),
+            Method::Npenas => ModelGuidedConfig::npenas(true),
+            Method::Bonas => ModelGuidedConfig::bonas(),
+        };
+        let (preset_parents, preset_candidates, preset_edits) = match preset.generator {
+            CandidateGenerator::MutateBest {
+                parents,
+                candidates,
+                max_edits,
+            } => (parents, candidates, max_edits),
+            CandidateGenerator::RandomPool { candidates } => (2, candidates, 1),
+        };
+        let default_optimizer = match preset.generator {
+            CandidateGenerator::MutateBest { .. } => "mutation",
+            CandidateGenerator::RandomPool { .. } => "random",
+        };
+        let candidates = self.candidates.unwrap_or(preset_candidates);
+        let generator = match self
+            .acquisition_optimizer
+            .as_deref()
+            .unwrap_or(default_optimizer)
+        {
+            "mutation" => CandidateGenerator::MutateBest {
+                parents: self.parents.unwrap_or(preset_parents),
+                candidates,
+                max_edits: self.max_edits.unwrap_or(preset_edits),
+            },
+            "random" => CandidateGenerator::RandomPool { candidates },
+            other => {
+                return Err(ConfigError::new(
+                    "acquisition_optimizer",
+                    format!("`mutation` or `random`, got `{other}`"),
+                ));
+            }
+        };
+        let acquisition = match self.acquisition.as_deref() {
+            None => preset.acquisition,
+            Some("its") => Acquisition::ThompsonSampling,
+            Some("ucb") => Acquisition::UpperConfidenceBound {
+                beta: self.ucb_beta.unwrap_or(1.0),
+            },
+            Some("ei") => Acquisition::ExpectedImprovement,
+            Some("pi") => Acquisition::ProbabilityOfImprovement,
+            Some("mean") => Acquisition::Mean,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "acquisition",
+                    format!("one of its, ucb, ei, pi, mean; got `{other}`"),
+                ));
+            }
+        };
+        let config = ModelGuidedConfig {
+            initial: self.initial.unwrap_or(preset.initial),
+            batch: self.batch.unwrap_or(preset.batch),
+            generator,
+            acquisition,
+        };
+        let default_encoding = match method {
+            Method::Bonas => "path",
+            Method::Bananas | Method::Npenas => "trunc_path",
+        };
+        let encoding =
+            space.vector_encoding(self.encoding.as_deref().unwrap_or(default_encoding))?;
+        let default_predictor = match method {
+            Method::Bonas => "blr",
+            Method::Bananas | Method::Npenas => "mlp_ensemble",
+        };
+        let predictor_error =
+            |e: oxinas_predictors::PredictorError| ConfigError::new("predictor", e.to_string());
+        let surrogate: Box<dyn Predictor<S::Arch>> =
+            match self.predictor.as_deref().unwrap_or(default_predictor) {
+                "mlp_ensemble" => {
+                    let defaults = MlpEnsembleConfig::default();
+                    let mlp = MlpEnsembleConfig {
+                        ensemble_size: self.ensemble_size.unwrap_or(defaults.ensemble_size),
+                        hidden_layers: self.hidden_layers.unwrap_or(defaults.hidden_layers),
+                        width: self.width.unwrap_or(defaults.width),
+                        epochs: self.epochs.unwrap_or(defaults.epochs),
+                        ..defaults
+                    };
+                    Box::new(EncodedPredictor::new(
+                        encoding,
+                        MlpEnsemble::new(mlp, seed).map_err(predictor_error)?,
+                    ))
+                }
+                "blr" => Box::new(EncodedPredictor::new(
+                    encoding,
+                    BayesianLinearRegression::new(BayesianLinearRegressionConfig::default())
+                        .map_err(predictor_error)?,
+                )),
+                other => {
+                    return Err(ConfigError::new(
+                        "predictor",
+                        format!("`mlp_ensemble` or `blr`, got `{other}`"),
+                    ));
+                }
+            };
+        let name = match method {
+            Method::Bananas => "BANANAS",
+            Method::Npenas => "NPENAS",
+            Method::Bonas => "BONAS",
+        };
+        ModelGuidedSearch::new(name, config, surrogate, fidelity, seed)
+    }
+}
+
+/// The rungs of a multi-fidelity optimizer: the configured epochs, or every
+/// fidelity of the benchmark up to the search's.
+fn rungs(
+    configured: &Option<Vec<u32>>,
+    available: &[Fidelity],
+    fidelity: Fidelity,
+) -> Result<Vec<Fidelity>, ConfigError> {
+    match configured {
+        Some(epochs) => {
+            let rungs: Vec<Fidelity> = epochs.iter().copied().map(Fidelity::epochs).collect();
+            if let Some(missing) = rungs.iter().find(|f| !available.contains(f)) {
+                let listed: Vec<String> = available
+                    .iter()
+                    .map(|f| f.get_epochs().to_string())
+                    .collect();
+                return Err(ConfigError::new(
+                    "fidelities",
+                    format!(
+                        "the benchmark has no data at {missing}; available epochs: {}",
+                        listed.join(", ")
+                    ),
+                ));
+            }
+            Ok(rungs)
+        }
+        None => {
+            let mut rungs: Vec<Fidelity> = available
+                .iter()
+                .copied()
+                .filter(|f| *f <= fidelity)
+                .collect();
+            rungs.sort();
+            Ok(rungs)
+        }
+    }
 }
 
 impl OptimizerConfig {
@@ -40,17 +316,30 @@ impl OptimizerConfig {
                 label.as_deref().unwrap_or("REA")
             }
             OptimizerConfig::LocalSearch { label } => label.as_deref().unwrap_or("LS"),
+            OptimizerConfig::SuccessiveHalving { label, .. } => label.as_deref().unwrap_or("SH"),
+            OptimizerConfig::Hyperband { label, .. } => label.as_deref().unwrap_or("HB"),
+            OptimizerConfig::MultiObjectiveEvolution { label, .. } => {
+                label.as_deref().unwrap_or("MO-REA")
+            }
+            OptimizerConfig::Bananas(s) => s.label.as_deref().unwrap_or("BANANAS"),
+            OptimizerConfig::Npenas(s) => s.label.as_deref().unwrap_or("NPENAS"),
+            OptimizerConfig::Bonas(s) => s.label.as_deref().unwrap_or("BONAS"),
         }
     }
 
-    /// Builds the optimizer for one trial.
+    /// Builds the optimizer for one trial on `space`, whose benchmark offers
+    /// `fidelities`; `fidelity` is the search's. Model-based optimizers need
+    /// the space's vector encodings ([`ModelSpace`]); on a space without them
+    /// they fail here with an error that says so.
     pub fn build<S>(
         &self,
+        space: &S,
+        fidelities: &[Fidelity],
         fidelity: Fidelity,
         seed: u64,
     ) -> Result<Box<dyn Optimizer<S>>, ConfigError>
     where
-        S: SearchSpace + 'static,
+        S: ModelSpace + 'static,
         S::Arch: 'static,
     {
         Ok(match self {
@@ -66,6 +355,53 @@ impl OptimizerConfig {
                 seed,
             )?),
             OptimizerConfig::LocalSearch { .. } => Box::new(LocalSearch::new(fidelity, seed)),
+            OptimizerConfig::SuccessiveHalving {
+                eta,
+                initial,
+                fidelities: configured,
+                ..
+            } => Box::new(SuccessiveHalving::new(
+                rungs(configured, fidelities, fidelity)?,
+                eta.unwrap_or(3),
+                *initial,
+                seed,
+            )?),
+            OptimizerConfig::Hyperband {
+                eta,
+                fidelities: configured,
+                ..
+            } => Box::new(SuccessiveHalving::hyperband(
+                rungs(configured, fidelities, fidelity)?,
+                eta.unwrap_or(3),
+                seed,
+            )?),
+            OptimizerConfig::MultiObjectiveEvolution {
+                population,
+                tournament,
+                cost,
+                ..
+            } => {
+                let cost = CostObjective::from_name(cost).ok_or_else(|| {
+                    ConfigError::new(
+                        "cost",
+                        format!("`params`, `latency` or `training_seconds`, got `{cost}`"),
+                    )
+                })?;
+                Box::new(MultiObjectiveEvolution::new(
+                    *population,
+                    *tournament,
+                    cost,
+                    fidelity,
+                    seed,
+                )?)
+            }
+            OptimizerConfig::Bananas(s) => {
+                Box::new(s.build(Method::Bananas, space, fidelity, seed)?)
+            }
+            OptimizerConfig::Npenas(s) => {
+                Box::new(s.build(Method::Npenas, space, fidelity, seed)?)
+            }
+            OptimizerConfig::Bonas(s) => Box::new(s.build(Method::Bonas, space, fidelity, seed)?),
         })
     }
 }

@@ -7,9 +7,7 @@ use oxinas_benchmarks::{
     NbMacroTabular, NlpTabular, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
-use oxinas_core::{
-    ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, SearchSpace, data_root,
-};
+use oxinas_core::{ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, data_root};
 use oxinas_optimizers::{SearchOutcome, run_search};
 use oxinas_record::{
     AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
@@ -29,7 +27,7 @@ use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
     BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
-    NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
+    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -106,6 +104,20 @@ pub fn run_experiment(
     progress: &dyn Progress,
 ) -> Result<ExperimentReport, ExperimentError> {
     validate(config, &options.config_path)?;
+    // Every arm hands its space, evaluator and ground truth to the same runner.
+    macro_rules! run {
+        ($space:expr, $evaluator:expr, $truth:expr) => {
+            run_on(
+                config,
+                config_text,
+                options,
+                progress,
+                $space,
+                $evaluator,
+                $truth,
+            )
+        };
+    }
     match &config.benchmark {
         BenchmarkConfig::Nb201(settings) => {
             let relative = settings
@@ -115,15 +127,7 @@ pub fn run_experiment(
             let table = Arc::new(Nb201Table::from_csv(&data_root().join(relative))?);
             let evaluator =
                 Nb201Tabular::new(table.clone(), settings.dataset, settings.noise.into());
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &Nb201Space::new(),
-                &evaluator,
-                table.as_ref(),
-            )
+            run!(&Nb201Space::new(), &evaluator, table.as_ref())
         }
         BenchmarkConfig::Nb101 { data } => {
             let relative = data
@@ -132,52 +136,20 @@ pub fn run_experiment(
             let table = Arc::new(Nb101Table::from_csv(&data_root().join(relative))?);
             let space = Nb101Subset::new(&table);
             let evaluator = Nb101Tabular::new(table.clone());
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &evaluator,
-                table.as_ref(),
-            )
+            run!(&space, &evaluator, table.as_ref())
         }
         BenchmarkConfig::Nlp { dataset } => {
             let table = NlpTabular::load(*dataset)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::Nb301 {} => {
             let surrogate = Nb301Benchmark::from_data_root()?;
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &DartsSpace::new(),
-                &surrogate,
-                &surrogate,
-            )
+            run!(&DartsSpace::new(), &surrogate, &surrogate)
         }
         BenchmarkConfig::NbMacro {} => {
             let table = NbMacroTabular::load()?;
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &NbMacroSpace::new(),
-                &table,
-                &table,
-            )
+            run!(&NbMacroSpace::new(), &table, &table)
         }
         BenchmarkConfig::TransNas {
             variant: TransNasVariant::Micro,
@@ -185,15 +157,7 @@ pub fn run_experiment(
         } => {
             let table = TransNasSubset::load_micro(*task)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::TransNas {
             variant: TransNasVariant::Macro,
@@ -201,15 +165,7 @@ pub fn run_experiment(
         } => {
             let table = TransNasSubset::load_macro(*task)?;
             let space = table.space();
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                &space,
-                &table,
-                &table,
-            )
+            run!(&space, &table, &table)
         }
         BenchmarkConfig::Csv(settings) => {
             let mut settings = settings.clone();
@@ -222,15 +178,7 @@ pub fn run_experiment(
                 ($space:expr) => {{
                     let table = CsvTabular::load($space, settings)?;
                     let space = table.space();
-                    run_on(
-                        config,
-                        config_text,
-                        options,
-                        progress,
-                        &space,
-                        &table,
-                        &table,
-                    )
+                    run!(&space, &table, &table)
                 }};
             }
             match settings.space.as_str() {
@@ -331,7 +279,7 @@ fn run_on<S, E, G>(
     truth: &G,
 ) -> Result<ExperimentReport, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -373,12 +321,14 @@ where
     }
     for optimizer in &config.optimizers {
         optimizer
-            .build::<S>(fidelity, 0)
+            .build::<S>(space, &fidelities, fidelity, 0)
             .map_err(|source| ExperimentError::Setting {
                 path: path.clone(),
                 source,
             })?;
     }
+
+    let optima = optima(config, path, space, evaluator, truth)?;
 
     let trial_seeds: Vec<u64> = (0..config.trials)
         .map(|t| derive_seed(config.seed, &[t]))
@@ -398,6 +348,8 @@ where
             space,
             evaluator,
             truth,
+            &optima,
+            &fidelities,
         )
     };
     let run = RunDirectory::create(&options.out_dir)?;
@@ -622,9 +574,11 @@ fn run_trial<S, E, G>(
     space: &S,
     evaluator: &E,
     truth: &G,
+    optima: &[Option<f64>],
+    fidelities: &[Fidelity],
 ) -> Result<TrialRecord, ExperimentError>
 where
-    S: SearchSpace + 'static,
+    S: ModelSpace + 'static,
     S::Arch: 'static,
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
@@ -632,7 +586,12 @@ where
     let settings = &config.optimizers[optimizer_index];
     let label = settings.label();
     let mut optimizer = settings
-        .build::<S>(fidelity, derive_seed(trial_seed, &[stream::OPTIMIZER]))
+        .build::<S>(
+            space,
+            fidelities,
+            fidelity,
+            derive_seed(trial_seed, &[stream::OPTIMIZER]),
+        )
         .map_err(|source| ExperimentError::Setting {
             path: PathBuf::new(),
             source,
@@ -675,7 +634,7 @@ where
 
     let incumbent = outcome.incumbent();
     let mut metrics = Vec::with_capacity(config.reports.len());
-    for report in &config.reports {
+    for (m, report) in config.reports.iter().enumerate() {
         let value = match incumbent {
             Some(q) => truth
                 .metric(&q.proposal.arch, &report.metric)
@@ -685,7 +644,11 @@ where
                 })?,
             None => None,
         };
-        metrics.push(value);
+        let goal = evaluator.goal();
+        metrics.push(match optima[m] {
+            Some(best) => value.map(|v| goal.score(best) - goal.score(v)),
+            None => value,
+        });
     }
     let line = TrialLine {
         optimizer: label,
@@ -720,4 +683,58 @@ where
         summary,
         incumbent_test,
     })
+}
+
+/// The best value of each regret metric over every architecture of the space
+/// (`None` for metrics reported as values). Regret needs a space that can be
+/// enumerated; asking for it on another is a setting error.
+fn optima<S, E, G>(
+    config: &ExperimentConfig,
+    path: &Path,
+    space: &S,
+    evaluator: &E,
+    truth: &G,
+) -> Result<Vec<Option<f64>>, ExperimentError>
+where
+    S: ModelSpace,
+    E: Evaluator<S::Arch>,
+    G: GroundTruth<S::Arch>,
+{
+    let goal = evaluator.goal();
+    config
+        .reports
+        .iter()
+        .map(|report| {
+            if !report.regret {
+                return Ok(None);
+            }
+            let Some(archs) = space.every_arch() else {
+                return Err(setting_error(
+                    path,
+                    "report.regret",
+                    format!(
+                        "regret (report `{}`) needs the best architecture of the space, but {} cannot be enumerated; report the value instead",
+                        report.label,
+                        space.name()
+                    ),
+                ));
+            };
+            let mut best: Option<f64> = None;
+            for arch in archs {
+                let value =
+                    truth
+                        .metric(&arch, &report.metric)
+                        .map_err(|e| ExperimentError::Report {
+                            metric: report.metric.clone(),
+                            message: e.to_string(),
+                        })?;
+                if let Some(v) = value.filter(|v| v.is_finite()) {
+                    if best.is_none_or(|b| goal.score(v) > goal.score(b)) {
+                        best = Some(v);
+                    }
+                }
+            }
+            Ok(best)
+        })
+        .collect()
 }

@@ -1,13 +1,31 @@
-//! Black-box NAS optimizers behind the ask/tell [`oxinas_core::Optimizer`]
-//! interface, and [`run_search`], the loop that drives one against an
-//! evaluator within a budget.
+//! NAS optimizers behind the ask/tell [`oxinas_core::Optimizer`] interface,
+//! and [`run_search`] / [`run_search_batched`], the loops that drive one
+//! against an evaluator within a budget.
+//!
+//! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
+//! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
+//!   and BONAS ([`ModelGuidedConfig`]), any predictor as surrogate;
+//! - multi-fidelity: [`SuccessiveHalving`] (also Hyperband);
+//! - multi-objective: [`MultiObjectiveEvolution`], and [`pareto`] to reduce
+//!   any search's history to its Pareto front and measure its hypervolume.
 
+mod acquisition;
 mod local_search;
+mod model_guided_search;
+mod multi_objective_evolution;
+pub mod pareto;
 mod random_search;
 mod regularized_evolution;
 mod search_loop;
+mod successive_halving;
 
+pub use acquisition::Acquisition;
 pub use local_search::LocalSearch;
+pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
+pub use multi_objective_evolution::MultiObjectiveEvolution;
 pub use random_search::RandomSearch;
 pub use regularized_evolution::RegularizedEvolution;
-pub use search_loop::{QueryRecord, SearchError, SearchOutcome, StopReason, run_search};
+pub use search_loop::{
+    QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
+};
+pub use successive_halving::SuccessiveHalving;

@@ -1,7 +1,9 @@
+use oxinas_core::seed::rng_from_seed;
 use oxinas_core::{
     Budget, BudgetMeter, Evaluation, EvaluationError, Evaluator, Optimizer, OptimizerError,
     Proposal, RngCore, SearchSpace,
 };
+use rayon::prelude::*;
 use thiserror::Error;
 
 /// One evaluated query of a search.
@@ -124,6 +126,108 @@ where
             cumulative_cost: meter.seconds(),
             incumbent: best.map_or(index, |(_, i)| i),
         });
+    }
+    Ok(SearchOutcome {
+        history,
+        stop: StopReason::Budget,
+    })
+}
+
+/// Runs `optimizer` against `evaluator` in batches of up to `batch` proposals
+/// that are evaluated in parallel, until `budget` is spent.
+///
+/// Each round asks up to `batch` proposals without telling in between (fewer
+/// when the optimizer waits for results, e.g. at the end of a successive
+/// halving rung, or when fewer queries are left), evaluates them on the
+/// current thread pool, then charges and tells them in the order asked. Each
+/// query's evaluation noise comes from its own generator, seeded in ask order
+/// from `eval_rng`, so the result does not depend on the thread count. With
+/// `batch = 1` this is the sequential loop of [`run_search`] except for how the
+/// evaluation noise is drawn. A query whose cost would overrun a time budget
+/// ends the search; it and the rest of its batch are neither charged nor told.
+pub fn run_search_batched<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    batch: usize,
+    eval_rng: &mut dyn RngCore,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    if budget.is_unbounded() {
+        return Err(SearchError::UnboundedBudget);
+    }
+    let batch = batch.max(1);
+    let mut meter = BudgetMeter::new(budget);
+    let mut history: Vec<QueryRecord<S::Arch>> = Vec::new();
+    let mut best: Option<(f64, u64)> = None;
+    while meter.has_room() {
+        let room = budget
+            .queries
+            .map_or(batch, |q| batch.min((q - meter.queries()) as usize));
+        let mut proposals = Vec::with_capacity(room);
+        let mut exhausted = false;
+        while proposals.len() < room {
+            match optimizer.ask(space) {
+                Ok(p) => proposals.push(p),
+                Err(OptimizerError::WaitingForResults { .. }) if !proposals.is_empty() => break,
+                Err(OptimizerError::Exhausted { .. }) => {
+                    exhausted = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if proposals.is_empty() {
+            return Ok(SearchOutcome {
+                history,
+                stop: StopReason::Exhausted,
+            });
+        }
+        let seeds: Vec<u64> = proposals.iter().map(|_| eval_rng.next_u64()).collect();
+        let evaluations: Vec<Result<Evaluation, SearchError>> = proposals
+            .par_iter()
+            .zip(seeds.par_iter())
+            .map(|(proposal, &seed)| {
+                evaluator
+                    .evaluate(&proposal.arch, proposal.fidelity, &mut rng_from_seed(seed))
+                    .map_err(|source| SearchError::Evaluation {
+                        arch: space.format(&proposal.arch),
+                        source,
+                    })
+            })
+            .collect();
+        for (proposal, evaluation) in proposals.into_iter().zip(evaluations) {
+            let evaluation = evaluation?;
+            if !meter.charge(evaluation.observation.cost_seconds) {
+                return Ok(SearchOutcome {
+                    history,
+                    stop: StopReason::Budget,
+                });
+            }
+            optimizer.tell(space, &proposal, &evaluation.observation);
+            let index = history.len() as u64;
+            let score = evaluation.observation.score();
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, index));
+            }
+            history.push(QueryRecord {
+                index,
+                proposal,
+                evaluation,
+                cumulative_cost: meter.seconds(),
+                incumbent: best.map_or(index, |(_, i)| i),
+            });
+        }
+        if exhausted {
+            return Ok(SearchOutcome {
+                history,
+                stop: StopReason::Exhausted,
+            });
+        }
     }
     Ok(SearchOutcome {
         history,

@@ -87,7 +87,7 @@ impl GradientBoosting {
         if config.min_samples_leaf == 0 {
             return Err(hyper(NAME, "min_samples_leaf", "at least 1"));
         }
-        if !(config.lambda >= 0.0) {
+        if config.lambda.is_nan() || config.lambda < 0.0 {
             return Err(hyper(NAME, "lambda", "non-negative"));
         }
         Ok(Self {

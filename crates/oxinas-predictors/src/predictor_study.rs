@@ -14,16 +14,17 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
+use crate::gcn::{Gcn, GcnConfig};
 use crate::learning_curve::{
     EarlyStopValue, LearningCurveExtrapolation, LearningCurveExtrapolationConfig,
     LearningCurveInput, SumOfTrainingLosses, SumOfTrainingLossesConfig,
 };
+use crate::omni::Omni;
 use crate::rank_correlation::Correlations;
 use crate::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, GaussianProcess,
@@ -215,13 +216,18 @@ pub fn build_predictor(
             last_epochs: curves.sotl_epochs,
         })?),
         PredictorKind::EarlyStop => Box::new(EarlyStopValue::default()),
-        PredictorKind::Gcn | PredictorKind::GcnBlr | PredictorKind::Omni => {
-            return Err(PredictorError::Hyperparameter {
-                predictor: kind.name(),
-                field: "kind",
-                message: "not available in this build".into(),
-            });
-        }
+        PredictorKind::Gcn | PredictorKind::GcnBlr => Box::new(OnGraph(Gcn::new(
+            GcnConfig {
+                blr_head: kind == PredictorKind::GcnBlr,
+                ..GcnConfig::default()
+            },
+            seed,
+        )?)),
+        PredictorKind::Omni => Box::new(Omni::new(
+            NgBoostConfig::default(),
+            curves.sotl_epochs,
+            seed,
+        )?),
     })
 }
 
@@ -239,6 +245,42 @@ impl<P: Predictor<Vec<f64>>> Predictor<StudyArch> for OnEncoding<P> {
     fn predict(&self, inputs: &[StudyArch]) -> Result<Vec<Prediction>, PredictorError> {
         let x: Vec<Vec<f64>> = inputs.iter().map(|a| a.encoding.clone()).collect();
         self.0.predict(&x)
+    }
+    fn has_uncertainty(&self) -> bool {
+        self.0.has_uncertainty()
+    }
+}
+
+/// A graph predictor applied to [`StudyArch::graph`].
+pub struct OnGraph<P>(pub P);
+
+impl<P: Predictor<GraphTensors>> OnGraph<P> {
+    fn graphs(&self, inputs: &[StudyArch]) -> Result<Vec<GraphTensors>, PredictorError> {
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(row, a)| {
+                a.graph.clone().ok_or(PredictorError::MissingInput {
+                    predictor: self.0.name(),
+                    what: "graph encoding (set `graph_encoding`)",
+                    row,
+                })
+            })
+            .collect()
+    }
+}
+
+impl<P: Predictor<GraphTensors>> Predictor<StudyArch> for OnGraph<P> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn fit(&mut self, inputs: &[StudyArch], targets: &[f64]) -> Result<(), PredictorError> {
+        let g = self.graphs(inputs)?;
+        self.0.fit(&g, targets)
+    }
+    fn predict(&self, inputs: &[StudyArch]) -> Result<Vec<Prediction>, PredictorError> {
+        let g = self.graphs(inputs)?;
+        self.0.predict(&g)
     }
     fn has_uncertainty(&self) -> bool {
         self.0.has_uncertainty()
@@ -277,6 +319,41 @@ impl Predictor<StudyArch> for ParameterCount {
     }
 }
 
+/// A monotone map applied to targets before fitting (predictions are mapped
+/// back), so that squared-error models are not dominated by a heavy tail.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum TargetTransform {
+    /// Targets as they are.
+    #[default]
+    Identity,
+    /// `ln(bound - y)`: for accuracies (bound 100), the log of the error,
+    /// which compresses the tail of failed architectures.
+    LogGap {
+        /// An upper bound of every target.
+        bound: f64,
+    },
+}
+
+impl TargetTransform {
+    fn forward(self, y: f64) -> f64 {
+        match self {
+            TargetTransform::Identity => y,
+            TargetTransform::LogGap { bound } => (bound - y).max(1e-9).ln(),
+        }
+    }
+
+    /// Maps a prediction back (delta method for the standard deviation).
+    fn inverse(self, p: Prediction) -> Prediction {
+        match self {
+            TargetTransform::Identity => p,
+            TargetTransform::LogGap { bound } => Prediction {
+                mean: bound - p.mean.exp(),
+                std: p.mean.exp() * p.std,
+            },
+        }
+    }
+}
+
 /// The protocol's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StudyConfig {
@@ -292,6 +369,8 @@ pub struct StudyConfig {
     pub predictors: Vec<PredictorKind>,
     /// Learning-curve settings.
     pub curves: CurveSettings,
+    /// Transform of the targets the predictors are fitted on.
+    pub target_transform: TargetTransform,
 }
 
 /// One predictor on one training set of one trial.
@@ -408,8 +487,9 @@ pub enum StudyError {
     },
 }
 
-/// Runs the study on `archs` (trials in parallel; results do not depend on
-/// the number of threads, only the timings do).
+/// Runs the study on `archs`. Trials run one after another so that each
+/// fit is timed alone (predictors parallelise inside, e.g. over ensemble
+/// members); results do not depend on the number of threads, timings do.
 pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResult, StudyError> {
     let largest = config.train_sizes.iter().copied().max().unwrap_or(0);
     if config.trials == 0
@@ -441,7 +521,6 @@ pub fn run_study(archs: &[StudyArch], config: &StudyConfig) -> Result<StudyResul
         })?;
     }
     let per_trial: Vec<Result<Vec<TrialResult>, StudyError>> = (0..config.trials)
-        .into_par_iter()
         .map(|trial| run_trial(archs, config, trial))
         .collect();
     let mut trials = Vec::new();
@@ -471,7 +550,11 @@ fn run_trial(
     let mut out = Vec::new();
     for &size in &config.train_sizes {
         let train: Vec<StudyArch> = pool[..size].iter().map(|&i| archs[i].clone()).collect();
-        let targets: Vec<f64> = train.iter().map(|a| a.target).collect();
+        let raw_targets: Vec<f64> = train.iter().map(|a| a.target).collect();
+        let transformed: Vec<f64> = raw_targets
+            .iter()
+            .map(|&y| config.target_transform.forward(y))
+            .collect();
         for (p, &kind) in config.predictors.iter().enumerate() {
             let err = |source| StudyError::Predictor {
                 trial,
@@ -480,11 +563,28 @@ fn run_trial(
             };
             let seed = derive_seed(config.seed, &[trial as u64, size as u64, p as u64]);
             let mut predictor = build_predictor(kind, seed, config.curves).map_err(err)?;
+            // The transform is for learned models; zero-training predictors
+            // (baseline, learning curves) score on the original scale.
+            let transform = if predictor.needs_training() {
+                config.target_transform
+            } else {
+                TargetTransform::Identity
+            };
+            let targets = if predictor.needs_training() {
+                &transformed
+            } else {
+                &raw_targets
+            };
             let started = Instant::now();
-            predictor.fit(&train, &targets).map_err(err)?;
+            predictor.fit(&train, targets).map_err(err)?;
             let fit_seconds = started.elapsed().as_secs_f64();
             let started = Instant::now();
-            let predictions = predictor.predict(&test).map_err(err)?;
+            let predictions: Vec<Prediction> = predictor
+                .predict(&test)
+                .map_err(err)?
+                .into_iter()
+                .map(|p| transform.inverse(p))
+                .collect();
             let query_seconds = started.elapsed().as_secs_f64();
             let means: Vec<f64> = predictions.iter().map(|q| q.mean).collect();
             let coverage_1sigma = predictor.has_uncertainty().then(|| {
@@ -663,6 +763,7 @@ mod tests {
                 PredictorKind::EarlyStop,
             ],
             curves: CurveSettings::default(),
+            target_transform: TargetTransform::Identity,
         }
     }
 

@@ -1,0 +1,124 @@
+//! What the runner needs from a space beyond [`SearchSpace`]: its named
+//! vector encodings, for the model-based optimizers, and every architecture,
+//! for regret.
+
+use oxinas_benchmarks::Nb101Subset;
+use oxinas_core::{ConfigError, Enumerable, SearchSpace};
+use oxinas_encodings::{EncodableSpace, VectorEncoding};
+use oxinas_spaces::{
+    DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, SubsetSpace, TransNasMacroSpace,
+    TransNasMicroSpace,
+};
+
+/// A space the experiment runner can search, with the vector encodings that
+/// model-based optimizers (BANANAS, NPENAS, BONAS) fit their predictors on.
+///
+/// A separate trait rather than a bound on [`EncodableSpace`] and
+/// [`Enumerable`] keeps [`crate::OptimizerConfig::build`] usable on every
+/// space: a space without encodings or without enumeration keeps the
+/// defaults, and only what needs them fails, with an error that names the
+/// space.
+pub trait ModelSpace: SearchSpace {
+    /// The vector encoding `name` of this space.
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        Err(ConfigError::new(
+            "encoding",
+            format!(
+                "space {} has no vector encodings (needed for `{name}`)",
+                self.name()
+            ),
+        ))
+    }
+
+    /// Every architecture of the space, where it can be enumerated (regret
+    /// is measured against the best of them).
+    fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+        None
+    }
+}
+
+fn encoding_of<S: EncodableSpace>(
+    space: &S,
+    name: &str,
+) -> Result<Box<dyn VectorEncoding<S::Arch>>, ConfigError> {
+    EncodableSpace::vector_encoding(space, name)
+        .map_err(|e| ConfigError::new("encoding", e.to_string()))
+}
+
+/// Spaces with encodings of their own that can also be enumerated.
+macro_rules! encodable_and_enumerable {
+    ($($space:ty),*) => {$(
+        impl ModelSpace for $space {
+            fn vector_encoding(
+                &self,
+                name: &str,
+            ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+                encoding_of(self, name)
+            }
+
+            fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+                Some(self.enumerate())
+            }
+        }
+    )*};
+}
+
+encodable_and_enumerable!(
+    Nb201Space,
+    Nb101Space,
+    NbMacroSpace,
+    TransNasMicroSpace,
+    TransNasMacroSpace
+);
+
+// The DARTS space (10^18 cells) and the NLP space have encodings but no
+// enumeration.
+impl ModelSpace for DartsSpace {
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        encoding_of(self, name)
+    }
+}
+
+impl ModelSpace for NlpSpace {
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        encoding_of(self, name)
+    }
+}
+
+/// The NB101 subset encodes its cells as the full NB101 space does.
+impl ModelSpace for Nb101Subset {
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        encoding_of(&Nb101Space::default(), name)
+    }
+
+    fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+        Some(self.enumerate())
+    }
+}
+
+/// A tabulated subset encodes its members as its whole space does, and is
+/// enumerable however large that space is.
+impl<S: ModelSpace> ModelSpace for SubsetSpace<S> {
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        self.inner().vector_encoding(name)
+    }
+
+    fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+        Some(self.enumerate())
+    }
+}
