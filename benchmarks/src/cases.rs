@@ -1,10 +1,12 @@
 //! The benchmark cases, one file per subject, and what they share.
 
+mod bananas_nb201;
 mod benchmark_loading;
 mod nb101_enumeration;
 mod nb201_encodings;
 mod nb201_search_vs_python;
 mod nb201_table5;
+mod nb301_surrogate;
 mod predictor_fit_query;
 mod search_overhead;
 
@@ -24,6 +26,8 @@ pub fn all_cases() -> Vec<Case> {
     cases.push(nb101_enumeration::case());
     cases.extend(nb201_encodings::cases());
     cases.extend(predictor_fit_query::cases());
+    cases.push(bananas_nb201::case());
+    cases.extend(nb301_surrogate::cases());
     cases.extend(benchmark_loading::cases());
     cases
 }

@@ -3,11 +3,12 @@
 //! memory.
 
 use oxinas_benchmarks::{
-    NB_MACRO_FILE, Nb101Table, NbMacroTabular, NlpDataset, NlpTabular, TRANSNAS_MACRO_FILE,
-    TRANSNAS_MICRO_FILE, TransNasSubset, TransNasTask,
+    NB_MACRO_FILE, NB301_YAHPO_DIR, Nb101Table, Nb301Benchmark, NbMacroTabular, NlpDataset,
+    NlpTabular, TRANSNAS_MACRO_FILE, TRANSNAS_MICRO_FILE, TransNasSubset, TransNasTask,
 };
-use oxinas_core::{Enumerable, data_root};
-use oxinas_spaces::NbMacroSpace;
+use oxinas_core::seed::rng_from_seed;
+use oxinas_core::{Enumerable, SearchSpace, data_root};
+use oxinas_spaces::{DartsSpace, NbMacroSpace};
 
 use super::load_nb201;
 use crate::{BenchError, Case, CaseReport, Check, Mode, time_runs};
@@ -18,7 +19,7 @@ type Loader = fn() -> Result<(usize, usize, String), BenchError>;
 
 /// One case per benchmark.
 pub fn cases() -> Vec<Case> {
-    let loaders: [(&str, &str, &'static str, Loader); 7] = [
+    let loaders: [(&str, &str, &'static str, Loader); 8] = [
         (
             "nb201",
             "NB201 merged CSV (15,625 cells)",
@@ -30,6 +31,12 @@ pub fn cases() -> Vec<Case> {
             "NB101 30k subset CSV, specs hashed and checked",
             "nb101/nb101_subset30k.csv",
             load_nb101,
+        ),
+        (
+            "nb301",
+            "NB301 surrogate (YAHPO ONNX via tract, encoding), then 200 seeded random cells predicted",
+            super::nb301_surrogate::NB301_MODEL,
+            load_nb301,
         ),
         (
             "nlp-ptb",
@@ -113,6 +120,28 @@ fn load_nb101() -> Result<(usize, usize, String), BenchError> {
     let table =
         Nb101Table::from_csv(&Nb101Table::csv_path(&data_root())).map_err(setup("NB101"))?;
     Ok((table.len(), 30_001, "rows".into()))
+}
+
+fn load_nb301() -> Result<(usize, usize, String), BenchError> {
+    let bench = Nb301Benchmark::load(data_root().join(NB301_YAHPO_DIR)).map_err(setup("NB301"))?;
+    // A loaded model must answer like the one the manifest measured: 200
+    // random cells at epoch 98 predicted 92.7-95.5 %; allow a margin for a
+    // different sample.
+    let mut rng = rng_from_seed(301);
+    let space = DartsSpace::new();
+    let archs: Vec<_> = (0..200).map(|_| space.sample(&mut rng)).collect();
+    let predictions = bench
+        .predict_batch(&archs, 98)
+        .map_err(|e| BenchError::setup("predicting with the loaded NB301 surrogate", e))?;
+    let plausible = predictions
+        .iter()
+        .filter(|p| (91.5..=96.5).contains(&p.val_accuracy))
+        .count();
+    Ok((
+        plausible,
+        200,
+        "random cells predicted within 91.5-96.5 % (manifest: 92.7-95.5)".into(),
+    ))
 }
 
 fn load_nlp(dataset: NlpDataset, expected: usize) -> Result<(usize, usize, String), BenchError> {
