@@ -6,6 +6,7 @@ mod bench_command;
 mod data_command;
 mod experiment_command;
 mod predictors_command;
+mod ranks_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Data(data_command::DataArgs),
     /// Run a predictor study (rank correlation against training size) from a TOML config.
     Predictors(predictors_command::PredictorsArgs),
+    /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style).
+    Ranks(ranks_command::RanksArgs),
 }
 
 fn main() -> Result<()> {
@@ -40,5 +43,6 @@ fn main() -> Result<()> {
         Command::Bench(args) => bench_command::run(args),
         Command::Data(args) => data_command::run(args),
         Command::Predictors(args) => predictors_command::run(args),
+        Command::Ranks(args) => ranks_command::run(args),
     }
 }

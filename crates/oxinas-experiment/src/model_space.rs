@@ -4,7 +4,7 @@
 
 use oxinas_benchmarks::Nb101Subset;
 use oxinas_core::{ConfigError, Enumerable, SearchSpace};
-use oxinas_encodings::{EncodableSpace, VectorEncoding};
+use oxinas_encodings::{EncodableSpace, GraphEncoding, VectorEncoding};
 use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, SubsetSpace, TransNasMacroSpace,
     TransNasMicroSpace,
@@ -33,6 +33,20 @@ pub trait ModelSpace: SearchSpace {
         ))
     }
 
+    /// The graph encoding `name` of this space (for the GCN predictors).
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        Err(ConfigError::new(
+            "graph_encoding",
+            format!(
+                "space {} has no graph encodings (needed for `{name}`)",
+                self.name()
+            ),
+        ))
+    }
+
     /// Every architecture of the space, where it can be enumerated (regret
     /// is measured against the best of them).
     fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
@@ -48,6 +62,14 @@ fn encoding_of<S: EncodableSpace>(
         .map_err(|e| ConfigError::new("encoding", e.to_string()))
 }
 
+fn graph_encoding_of<S: EncodableSpace>(
+    space: &S,
+    name: &str,
+) -> Result<Box<dyn GraphEncoding<S::Arch>>, ConfigError> {
+    EncodableSpace::graph_encoding(space, name)
+        .map_err(|e| ConfigError::new("graph_encoding", e.to_string()))
+}
+
 /// Spaces with encodings of their own that can also be enumerated.
 macro_rules! encodable_and_enumerable {
     ($($space:ty),*) => {$(
@@ -57,6 +79,13 @@ macro_rules! encodable_and_enumerable {
                 name: &str,
             ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
                 encoding_of(self, name)
+            }
+
+            fn graph_encoding(
+                &self,
+                name: &str,
+            ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+                graph_encoding_of(self, name)
             }
 
             fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
@@ -83,6 +112,13 @@ impl ModelSpace for DartsSpace {
     ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
         encoding_of(self, name)
     }
+
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        graph_encoding_of(self, name)
+    }
 }
 
 impl ModelSpace for NlpSpace {
@@ -91,6 +127,13 @@ impl ModelSpace for NlpSpace {
         name: &str,
     ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
         encoding_of(self, name)
+    }
+
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        graph_encoding_of(self, name)
     }
 }
 
@@ -101,6 +144,13 @@ impl ModelSpace for Nb101Subset {
         name: &str,
     ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
         encoding_of(&Nb101Space::default(), name)
+    }
+
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        graph_encoding_of(&Nb101Space::default(), name)
     }
 
     fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
@@ -116,6 +166,13 @@ impl<S: ModelSpace> ModelSpace for SubsetSpace<S> {
         name: &str,
     ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
         self.inner().vector_encoding(name)
+    }
+
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        self.inner().graph_encoding(name)
     }
 
     fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {

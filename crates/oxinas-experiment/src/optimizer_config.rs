@@ -5,8 +5,8 @@ use oxinas_optimizers::{
     MultiObjectiveEvolution, RandomSearch, RegularizedEvolution, SuccessiveHalving,
 };
 use oxinas_predictors::{
-    BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, MlpEnsemble,
-    MlpEnsembleConfig, Predictor,
+    BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, Gcn, GcnConfig,
+    GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
 };
 use serde::Deserialize;
 
@@ -85,7 +85,8 @@ pub enum OptimizerConfig {
     /// NPENAS: predictor-guided evolution (NPENAS-BO with `acquisition =
     /// "its"`, the default; NPENAS-NP with `acquisition = "mean"`).
     Npenas(ModelGuidedSettings),
-    /// BONAS: Bayesian linear regression on an encoding, a random candidate
+    /// BONAS: a GCN embedding with a Bayesian linear regression head (the
+    /// GCN retrained every few fits, the head every fit), a random candidate
     /// pool, expected improvement.
     Bonas(ModelGuidedSettings),
 }
@@ -122,13 +123,22 @@ pub struct ModelGuidedSettings {
     /// Weight of the uncertainty for `ucb` (default 1).
     #[serde(default)]
     pub ucb_beta: Option<f64>,
-    /// The space's vector encoding by name (BANANAS and NPENAS
-    /// `trunc_path`, BONAS `path`).
+    /// The space's vector encoding by name, for `mlp_ensemble` and `blr`
+    /// (default: the first of `trunc_path`, `path`, `categorical` the space
+    /// has).
     #[serde(default)]
     pub encoding: Option<String>,
-    /// `mlp_ensemble` (BANANAS, NPENAS) or `blr` (BONAS).
+    /// The space's graph encoding by name, for `gcn` and `gcn_blr` (default
+    /// `gcn_bonas`).
+    #[serde(default)]
+    pub graph_encoding: Option<String>,
+    /// `mlp_ensemble` (BANANAS, NPENAS), `gcn_blr` (BONAS), `gcn` or `blr`.
     #[serde(default)]
     pub predictor: Option<String>,
+    /// `gcn_blr`: retrain the GCN on every n-th fit and only the BLR head
+    /// in between (default 5).
+    #[serde(default)]
+    pub retrain_every: Option<usize>,
     /// Networks in the MLP ensemble (default 5).
     #[serde(default)]
     pub ensemble_size: Option<usize>,
@@ -138,7 +148,8 @@ pub struct ModelGuidedSettings {
     /// Units per hidden layer (default 20).
     #[serde(default)]
     pub width: Option<usize>,
-    /// Training epochs per fit (default 200).
+    /// Training epochs per fit (default 200 for `mlp_ensemble`, 100 for the
+    /// GCNs).
     #[serde(default)]
     pub epochs: Option<usize>,
 }
@@ -221,14 +232,30 @@ impl ModelGuidedSettings {
             generator,
             acquisition,
         };
-        let default_encoding = match method {
-            Method::Bonas => "path",
-            Method::Bananas | Method::Npenas => "trunc_path",
+        // Without a named encoding, the best the space offers for a
+        // feature-vector predictor: the truncated path encoding, the full
+        // path encoding, or one-hot ops.
+        let encoding = || {
+            match self.encoding.as_deref() {
+            Some(name) => space.vector_encoding(name),
+            None => ["trunc_path", "path", "categorical"]
+                .iter()
+                .find_map(|name| space.vector_encoding(name).ok())
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "encoding",
+                        format!(
+                            "space {} has none of trunc_path, path, categorical; name an `encoding` or use a graph predictor (`gcn`, `gcn_blr`)",
+                            space.name()
+                        ),
+                    )
+                }),
+        }
         };
-        let encoding =
-            space.vector_encoding(self.encoding.as_deref().unwrap_or(default_encoding))?;
+        let graph_encoding =
+            || space.graph_encoding(self.graph_encoding.as_deref().unwrap_or("gcn_bonas"));
         let default_predictor = match method {
-            Method::Bonas => "blr",
+            Method::Bonas => "gcn_blr",
             Method::Bananas | Method::Npenas => "mlp_ensemble",
         };
         let predictor_error =
@@ -245,19 +272,32 @@ impl ModelGuidedSettings {
                         ..defaults
                     };
                     Box::new(EncodedPredictor::new(
-                        encoding,
+                        encoding()?,
                         MlpEnsemble::new(mlp, seed).map_err(predictor_error)?,
                     ))
                 }
                 "blr" => Box::new(EncodedPredictor::new(
-                    encoding,
+                    encoding()?,
                     BayesianLinearRegression::new(BayesianLinearRegressionConfig::default())
                         .map_err(predictor_error)?,
                 )),
+                kind @ ("gcn" | "gcn_blr") => {
+                    let defaults = GcnConfig::default();
+                    let gcn = GcnConfig {
+                        epochs: self.epochs.unwrap_or(defaults.epochs),
+                        blr_head: kind == "gcn_blr",
+                        retrain_every: self.retrain_every.unwrap_or(5),
+                        ..defaults
+                    };
+                    Box::new(GraphEncodedPredictor::new(
+                        graph_encoding()?,
+                        Gcn::new(gcn, seed).map_err(predictor_error)?,
+                    ))
+                }
                 other => {
                     return Err(ConfigError::new(
                         "predictor",
-                        format!("`mlp_ensemble` or `blr`, got `{other}`"),
+                        format!("one of mlp_ensemble, gcn_blr, gcn, blr; got `{other}`"),
                     ));
                 }
             };

@@ -3,7 +3,8 @@
 //! predictors' default (paper) settings. Targets are a fixed function of
 //! the cell, so the timing is that of a real fit; no benchmark data needed.
 //!
-//! `cargo run --release -p oxinas-predictors --example fit_time [threads]`
+//! `cargo run --release -p oxinas-predictors --example fit_time [threads] [predictor...]`
+//! (all predictors when none is named).
 
 #![allow(clippy::print_stdout)]
 
@@ -62,7 +63,11 @@ fn main() {
         PredictorKind::Gcn,
         PredictorKind::GcnBlr,
     ];
-    for kind in kinds {
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    for kind in kinds
+        .into_iter()
+        .filter(|k| only.is_empty() || only.iter().any(|o| o == k.name()))
+    {
         let mut best_fit = f64::INFINITY;
         let mut query = 0.0;
         for rep in 0..3 {

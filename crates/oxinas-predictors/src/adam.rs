@@ -24,15 +24,25 @@ impl Adam {
         }
     }
 
-    /// One step along `grad` (minimising).
+    /// One step along `grad` (minimising): `p -= lr * m_hat / (sqrt(v_hat) + eps)`
+    /// with the bias corrections folded into two scalars, so each parameter
+    /// costs one square root and one division.
     pub(crate) fn step(&mut self, params: &mut [f64], grad: &[f64]) {
         self.t += 1;
         let c1 = 1.0 - self.beta1.powi(self.t);
         let c2 = 1.0 - self.beta2.powi(self.t);
-        for i in 0..params.len() {
-            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * grad[i];
-            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * grad[i] * grad[i];
-            params[i] -= self.lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
+        let step = self.lr / c1;
+        let inv_sqrt_c2 = 1.0 / c2.sqrt();
+        let (b1, b2) = (self.beta1, self.beta2);
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+        {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p -= step * *m / (v.sqrt() * inv_sqrt_c2 + 1e-8);
         }
     }
 }

@@ -33,6 +33,10 @@ pub struct GcnConfig {
     pub weight_decay: f64,
     /// Replace the linear output by a BLR on the pooled embeddings (BONAS).
     pub blr_head: bool,
+    /// With a BLR head: retrain the network on every `retrain_every`-th
+    /// fit only, and in between refit just the head on the current
+    /// network's embeddings (BONAS's schedule; 1 retrains every time).
+    pub retrain_every: usize,
 }
 
 impl Default for GcnConfig {
@@ -45,6 +49,7 @@ impl Default for GcnConfig {
             learning_rate: 3e-3,
             weight_decay: 1e-4,
             blr_head: false,
+            retrain_every: 1,
         }
     }
 }
@@ -222,6 +227,7 @@ pub struct Gcn {
     config: GcnConfig,
     seed: u64,
     fitted: Option<Fitted>,
+    fits: usize,
 }
 
 impl std::fmt::Debug for Network {
@@ -246,10 +252,14 @@ impl Gcn {
         if config.weight_decay.is_nan() || config.weight_decay < 0.0 {
             return Err(hyper(name, "weight_decay", "non-negative"));
         }
+        if config.retrain_every == 0 {
+            return Err(hyper(name, "retrain_every", "at least 1"));
+        }
         Ok(Self {
             config,
             seed,
             fitted: None,
+            fits: 0,
         })
     }
 
@@ -294,8 +304,25 @@ impl Predictor<GraphTensors> for Gcn {
         self.check(inputs, shape)?;
         let y_scale = Standardizer::fit(targets);
         let y: Vec<f64> = targets.iter().map(|&v| y_scale.forward(v)).collect();
-        let mut network = Network::new(shape.1, &self.config, self.seed);
-        let mut rng = rng_from_seed(self.seed ^ 0x9e37_79b9_7f4a_7c15);
+        let fit_index = self.fits;
+        self.fits += 1;
+        if let Some(fitted) = self.fitted.as_mut().filter(|f| {
+            f.head.is_some() && f.shape == shape && fit_index % self.config.retrain_every != 0
+        }) {
+            // Between retrains only the head learns the new points.
+            let embeddings: Vec<Vec<f64>> = inputs
+                .iter()
+                .map(|g| fitted.network.forward(g).pooled)
+                .collect();
+            let mut blr = BayesianLinearRegression::new(BayesianLinearRegressionConfig::default())?;
+            blr.fit(&embeddings, &y)?;
+            fitted.head = Some(blr);
+            fitted.y_scale = y_scale;
+            return Ok(());
+        }
+        let seed = self.seed;
+        let mut network = Network::new(shape.1, &self.config, seed);
+        let mut rng = rng_from_seed(seed ^ 0x9e37_79b9_7f4a_7c15);
         let mut adam = Adam::new(network.params.len(), self.config.learning_rate);
         let mut grad = vec![0.0; network.params.len()];
         let mut order: Vec<usize> = (0..inputs.len()).collect();
@@ -462,6 +489,68 @@ mod tests {
             Gcn::new(
                 GcnConfig {
                     layers: 0,
+                    ..GcnConfig::default()
+                },
+                0
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn between_retrains_only_the_head_learns() {
+        let (first, y_first) = graphs(40, 5);
+        let (second, _) = graphs(40, 6);
+        let (probe, _) = graphs(20, 7);
+        // Targets the first network never saw: the head must follow them.
+        let y_flipped: Vec<f64> = y_first.iter().map(|v| -v).collect();
+        let config = GcnConfig {
+            epochs: 30,
+            blr_head: true,
+            retrain_every: 2,
+            ..GcnConfig::default()
+        };
+        let mut scheduled = Gcn::new(config.clone(), 3).unwrap();
+        scheduled.fit(&first, &y_first).unwrap();
+        let network_before = scheduled.fitted.as_ref().unwrap().network.params.clone();
+        scheduled.fit(&first, &y_flipped).unwrap();
+        let after = scheduled.fitted.as_ref().unwrap();
+        assert_eq!(
+            after.network.params, network_before,
+            "fit 2 of 2 keeps the network"
+        );
+        let head_only: Vec<f64> = scheduled
+            .predict(&first)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
+        let tau = kendall_tau(&head_only, &y_flipped).unwrap();
+        assert!(
+            tau > 0.5,
+            "the refitted head follows the new targets: tau {tau}"
+        );
+        // The third fit retrains, as a fresh predictor would.
+        scheduled.fit(&second, &y_first[..40]).unwrap();
+        let mut fresh = Gcn::new(config, 3).unwrap();
+        fresh.fit(&second, &y_first[..40]).unwrap();
+        let a: Vec<f64> = scheduled
+            .predict(&probe)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
+        let b: Vec<f64> = fresh
+            .predict(&probe)
+            .unwrap()
+            .iter()
+            .map(|p| p.mean)
+            .collect();
+        assert_eq!(a, b);
+        assert!(
+            Gcn::new(
+                GcnConfig {
+                    retrain_every: 0,
                     ..GcnConfig::default()
                 },
                 0

@@ -1,13 +1,13 @@
 //! BANANAS's meta neural network: an ensemble of fully connected ReLU networks
 //! whose mean is the prediction and whose spread is the uncertainty.
 
-use rand::Rng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use oxinas_core::seed::{SeededRng, derive_seed, rng_from_seed};
+use oxinas_core::seed::{derive_seed, rng_from_seed};
 
 use crate::adam::Adam;
+use crate::dense_network::{DenseNetwork, SparseRows};
 use crate::error::hyper;
 use crate::predictor::{check_rows, check_training};
 use crate::standardizer::ColumnStandardizer;
@@ -57,120 +57,6 @@ impl Default for MlpEnsembleConfig {
             weight_decay: 0.0,
             loss: MlpLoss::Mape,
         }
-    }
-}
-
-/// One fully connected ReLU network with a linear output, parameters in one
-/// flat vector (layer by layer: weights `out x in`, then biases).
-#[derive(Clone, Debug)]
-pub(crate) struct DenseNetwork {
-    sizes: Vec<usize>,
-    params: Vec<f64>,
-}
-
-impl DenseNetwork {
-    /// He-initialised network with layer sizes `sizes` (input first, output last).
-    pub(crate) fn new(sizes: Vec<usize>, rng: &mut SeededRng) -> Self {
-        let mut params = Vec::new();
-        for w in sizes.windows(2) {
-            let (fan_in, fan_out) = (w[0], w[1]);
-            let bound = (6.0 / fan_in.max(1) as f64).sqrt();
-            params.extend((0..fan_in * fan_out).map(|_| rng.random_range(-bound..bound)));
-            params.extend(std::iter::repeat_n(0.0, fan_out));
-        }
-        Self { sizes, params }
-    }
-
-    pub(crate) fn num_params(&self) -> usize {
-        self.params.len()
-    }
-
-    /// Forward pass keeping every layer's activations (post-ReLU; the output is linear).
-    fn forward_all(&self, x: &[f64], acts: &mut Vec<Vec<f64>>) {
-        acts.clear();
-        acts.push(x.to_vec());
-        let mut offset = 0;
-        let layers = self.sizes.len() - 1;
-        for l in 0..layers {
-            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-            let w = &self.params[offset..offset + n_in * n_out];
-            let b = &self.params[offset + n_in * n_out..offset + n_in * n_out + n_out];
-            let input = &acts[l];
-            let mut out = vec![0.0; n_out];
-            for o in 0..n_out {
-                let row = &w[o * n_in..(o + 1) * n_in];
-                let mut s = b[o];
-                for (wi, xi) in row.iter().zip(input) {
-                    s += wi * xi;
-                }
-                out[o] = if l + 1 < layers { s.max(0.0) } else { s };
-            }
-            offset += n_in * n_out + n_out;
-            acts.push(out);
-        }
-    }
-
-    /// The network's output (first unit) at `x`.
-    pub(crate) fn predict(&self, x: &[f64]) -> f64 {
-        let mut acts = Vec::with_capacity(self.sizes.len());
-        self.forward_all(x, &mut acts);
-        acts[acts.len() - 1][0]
-    }
-
-    /// Runs the network at `x`, asks `loss_derivative` for d loss / d output,
-    /// adds the parameter gradient to `grad` and returns the gradient with
-    /// respect to the input (for networks stacked on others).
-    pub(crate) fn backward(
-        &self,
-        x: &[f64],
-        loss_derivative: impl FnOnce(f64) -> f64,
-        grad: &mut [f64],
-        acts: &mut Vec<Vec<f64>>,
-    ) -> Vec<f64> {
-        self.forward_all(x, acts);
-        let d_out = loss_derivative(acts[acts.len() - 1][0]);
-        let layers = self.sizes.len() - 1;
-        let mut offsets = Vec::with_capacity(layers);
-        let mut offset = 0;
-        for l in 0..layers {
-            offsets.push(offset);
-            offset += self.sizes[l] * self.sizes[l + 1] + self.sizes[l + 1];
-        }
-        let mut delta = vec![0.0; self.sizes[layers]];
-        delta[0] = d_out;
-        for l in (0..layers).rev() {
-            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-            let off = offsets[l];
-            let input = &acts[l];
-            let mut d_in = vec![0.0; n_in];
-            for o in 0..n_out {
-                let d = delta[o];
-                if d == 0.0 {
-                    continue;
-                }
-                let w = &self.params[off + o * n_in..off + (o + 1) * n_in];
-                let gw = &mut grad[off + o * n_in..off + (o + 1) * n_in];
-                for i in 0..n_in {
-                    gw[i] += d * input[i];
-                    d_in[i] += d * w[i];
-                }
-                grad[off + n_in * n_out + o] += d;
-            }
-            if l > 0 {
-                // ReLU derivative of the layer below.
-                for (di, a) in d_in.iter_mut().zip(input) {
-                    if *a <= 0.0 {
-                        *di = 0.0;
-                    }
-                }
-            }
-            delta = d_in;
-        }
-        delta
-    }
-
-    pub(crate) fn params_mut(&mut self) -> &mut Vec<f64> {
-        &mut self.params
     }
 }
 
@@ -274,36 +160,54 @@ impl MlpEnsemble {
         sizes
     }
 
-    fn train_one(&self, member: usize, x: &[Vec<f64>], t: &[f64]) -> DenseNetwork {
+    /// Trains ensemble member `member` on standardized inputs `x` and
+    /// rescaled targets `t`. The member's RNG (initialisation and batch
+    /// order) is seeded from the ensemble seed and the member's index only,
+    /// so the result does not depend on which thread trains it.
+    ///
+    /// With `sparse`, the same inputs as raw sparse rows, the first layer
+    /// runs on those (same function and gradient, less work).
+    fn train_one(
+        &self,
+        member: usize,
+        x: &[Vec<f64>],
+        sparse: Option<&SparseRows>,
+        t: &[f64],
+    ) -> DenseNetwork {
         let mut rng = rng_from_seed(derive_seed(self.seed, &[member as u64]));
         let mut net = DenseNetwork::new(self.layer_sizes(x[0].len()), &mut rng);
+        let dim = net.input_dim();
         let mut adam = Adam::new(net.num_params(), self.config.learning_rate);
         let mut grad = vec![0.0; net.num_params()];
         let mut order: Vec<usize> = (0..x.len()).collect();
-        let mut acts = Vec::new();
+        let mut buffers = net.buffers(self.config.batch_size.min(x.len()));
+        let loss = self.config.loss;
         for _ in 0..self.config.epochs {
             order.shuffle(&mut rng);
             for batch in order.chunks(self.config.batch_size) {
-                grad.iter_mut().for_each(|g| *g = 0.0);
-                let scale = 1.0 / batch.len() as f64;
-                for &i in batch {
-                    let loss = self.config.loss;
-                    let target = t[i];
-                    net.backward(
-                        &x[i],
-                        |p| {
-                            scale
-                                * match loss {
-                                    MlpLoss::Mse => 2.0 * (p - target),
-                                    MlpLoss::Mape => (p - target).signum() / target,
-                                }
-                        },
-                        &mut grad,
-                        &mut acts,
-                    );
+                let rows = batch.len();
+                let sparse_batch = sparse.map(|s| (s, batch));
+                if sparse.is_none() {
+                    for (slot, &i) in buffers.input_mut(rows).chunks_exact_mut(dim).zip(batch) {
+                        slot.copy_from_slice(&x[i]);
+                    }
                 }
+                net.forward(&mut buffers, rows, sparse_batch);
+                // Mean loss over the batch: each row's derivative is scaled by 1 / rows.
+                let scale = 1.0 / rows as f64;
+                let (outputs, gradient) = buffers.outputs_and_gradient_mut(rows);
+                for ((g, &p), &i) in gradient.iter_mut().zip(outputs).zip(batch) {
+                    let target = t[i];
+                    *g = scale
+                        * match loss {
+                            MlpLoss::Mse => 2.0 * (p - target),
+                            MlpLoss::Mape => (p - target).signum() / target,
+                        };
+                }
+                grad.iter_mut().for_each(|g| *g = 0.0);
+                net.backward(&mut buffers, rows, &mut grad, sparse_batch);
                 if self.config.weight_decay > 0.0 {
-                    for (g, p) in grad.iter_mut().zip(net.params_mut().iter()) {
+                    for (g, p) in grad.iter_mut().zip(net.params()) {
                         *g += self.config.weight_decay * p;
                     }
                 }
@@ -325,9 +229,18 @@ impl Predictor<Vec<f64>> for MlpEnsemble {
         let x = standardizer.transform_all(inputs);
         let scale = TargetScale::fit(targets, self.config.loss);
         let t: Vec<f64> = targets.iter().map(|&v| scale.forward(v)).collect();
+        let columns = standardizer.columns();
+        let sparse = SparseRows::new(
+            inputs,
+            columns.iter().map(|c| c.mean).collect(),
+            columns.iter().map(|c| c.std).collect(),
+        );
+        // Sparse first layer when rows are mostly zeros (one-hot and path
+        // encodings); its bookkeeping costs about four dense rows per batch.
+        let sparse = (sparse.mean_nonzeros() * 4.0 <= width as f64).then_some(sparse);
         let networks = (0..self.config.ensemble_size)
             .into_par_iter()
-            .map(|m| self.train_one(m, &x, &t))
+            .map(|m| self.train_one(m, &x, sparse.as_ref(), &t))
             .collect();
         self.fitted = Some(Fitted {
             inputs: standardizer,
@@ -344,16 +257,12 @@ impl Predictor<Vec<f64>> for MlpEnsemble {
             .as_ref()
             .ok_or(PredictorError::NotFitted { predictor: NAME })?;
         check_rows(NAME, inputs, fitted.width)?;
-        Ok(inputs
-            .iter()
-            .map(|row| {
-                let x = fitted.inputs.transform(row);
-                let outs: Vec<f64> = fitted
-                    .networks
-                    .iter()
-                    .map(|n| fitted.scale.inverse(n.predict(&x)))
-                    .collect();
-                mean_std(&outs)
+        let x = fitted.inputs.transform_all(inputs);
+        let outputs: Vec<Vec<f64>> = fitted.networks.iter().map(|n| n.predict_rows(&x)).collect();
+        Ok((0..inputs.len())
+            .map(|i| {
+                let member: Vec<f64> = outputs.iter().map(|o| fitted.scale.inverse(o[i])).collect();
+                mean_std(&member)
             })
             .collect())
     }
@@ -385,6 +294,28 @@ mod tests {
         let (tau, pred, _) = learn_binary(&mut p, 20);
         assert!(tau > 0.7, "tau {tau}");
         assert!(pred.iter().any(|q| q.std > 0.0));
+    }
+
+    #[test]
+    fn predictions_do_not_depend_on_the_thread_count() {
+        let config = MlpEnsembleConfig {
+            epochs: 20,
+            ..MlpEnsembleConfig::default()
+        };
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let mut p = MlpEnsemble::new(config.clone(), 7).unwrap();
+                    learn_binary(&mut p, 10).1
+                })
+        };
+        let one = run(1);
+        assert_eq!(one, run(3));
+        // Members are seeded apart: they disagree, so the spread is not zero.
+        assert!(one.iter().all(|q| q.std > 0.0));
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl ColumnStandardizer {
             .collect()
     }
 
+    /// The per-column standardizers.
+    pub fn columns(&self) -> &[Standardizer] {
+        &self.columns
+    }
+
     /// Standardized copies of all `rows`.
     pub fn transform_all(&self, rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
         rows.iter().map(|r| self.transform(r)).collect()
