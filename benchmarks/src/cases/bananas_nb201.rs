@@ -87,8 +87,7 @@ fn trial(mode: Mode, space: &Nb201Space, evaluator: &Nb201Tabular) -> Result<Tri
         .incumbent()
         .ok_or_else(|| BenchError::setup("the BANANAS trial", "no query was made"))?
         .proposal
-        .arch
-        .clone();
+        .arch;
     let (model, fits) = bananas.model_time();
     Ok(Trial {
         arch,
