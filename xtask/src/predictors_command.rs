@@ -11,13 +11,14 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use oxinas_benchmarks::{Nb101Table, Nb201Table, NlpDataset, NlpTabular};
-use oxinas_core::data_root;
+use oxinas_core::{SearchSpace, data_root};
 use oxinas_encodings::{EncodableSpace, GraphEncoding, VectorEncoding};
 use oxinas_predictors::predictor_study::{
     CurveSettings, PredictorKind, StudyArch, StudyConfig, StudyResult, TargetTransform, run_study,
 };
-use oxinas_spaces::{Nb101Arch, Nb201Arch, Nb201Space};
+use oxinas_spaces::{DartsArch, DartsSpace, Nb101Arch, Nb201Arch, Nb201Space};
 use plotters::prelude::*;
+use plotters::style::FontStyle;
 use serde::Deserialize;
 
 /// Arguments of `cargo xtask predictors`.
@@ -42,14 +43,14 @@ pub struct PredictorsArgs {
 struct PredictorsConfig {
     /// Run name (run directory `runs/<name>`).
     name: String,
-    /// `nb201`, `nb101` or `nlp`.
+    /// `nb201`, `nb101`, `nb301` or `nlp`.
     benchmark: String,
-    /// NB201: `cifar10-valid`, `cifar100`, `ImageNet16-120`; NLP: `ptb`; NB101: `cifar10`.
+    /// NB201: `cifar10-valid`, `cifar100`, `ImageNet16-120`; NLP: `ptb`; NB101, NB301: `cifar10`.
     dataset: String,
-    /// Vector encoding name (NB201: any of the space's; NB101: `adjacency`).
+    /// Vector encoding name (NB201, NB301: any of the space's; NB101: `adjacency`).
     #[serde(default = "default_encoding")]
     encoding: String,
-    /// Graph encoding for the GCN predictors (NB201).
+    /// Graph encoding for the GCN predictors (NB201, NB301).
     #[serde(default)]
     graph_encoding: Option<String>,
     /// Restrict NB201 to the archs of NASLib's zero-cost file and read their proxies (OMNI).
@@ -168,8 +169,9 @@ fn load(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)> {
     match config.benchmark.as_str() {
         "nb201" => load_nb201(config),
         "nb101" => load_nb101(config),
+        "nb301" => load_nb301(config),
         "nlp" => load_nlp(config),
-        other => bail!("field `benchmark`: unknown `{other}`; valid: nb201, nb101, nlp"),
+        other => bail!("field `benchmark`: unknown `{other}`; valid: nb201, nb101, nb301, nlp"),
     }
 }
 
@@ -368,6 +370,63 @@ fn load_nb101(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, Strin
     ))
 }
 
+/// The 725 NB301 (DARTS) archs NASLib recorded in `zc_nasbench301.json`,
+/// with their `val_accuracy` as the target and `params` as the baseline.
+fn load_nb301(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)> {
+    if config.dataset != "cifar10" {
+        bail!(
+            "field `dataset`: NB301 offers `cifar10`, found `{}`",
+            config.dataset
+        );
+    }
+    let space = DartsSpace::new();
+    let encoding = space.vector_encoding(&config.encoding)?;
+    let graph: Option<Box<dyn GraphEncoding<DartsArch>>> = config
+        .graph_encoding
+        .as_deref()
+        .map(|g| space.graph_encoding(g))
+        .transpose()?;
+    let path = data_root().join("nb301/original/naslib/zc_nasbench301.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let table = json
+        .get("cifar10")
+        .and_then(|v| v.as_object())
+        .with_context(|| format!("{}: no object `cifar10`", path.display()))?;
+    let mut archs = Vec::with_capacity(table.len());
+    for (key, entry) in table {
+        let arch = space
+            .parse(key)
+            .with_context(|| format!("{}: key `{key}`", path.display()))?;
+        let target = entry
+            .get("val_accuracy")
+            .and_then(|v| v.as_f64())
+            .with_context(|| {
+                format!("{}: `{key}` has no numeric `val_accuracy`", path.display())
+            })?;
+        let params = entry
+            .get("params")
+            .and_then(|v| v.get("score"))
+            .and_then(|v| v.as_f64());
+        archs.push(StudyArch {
+            encoding: encoding.encode(&arch),
+            graph: graph.as_ref().map(|g| g.encode(&arch)).transpose()?,
+            params,
+            target,
+            ..StudyArch::default()
+        });
+    }
+    Ok((
+        archs,
+        98,
+        format!(
+            "NAS-Bench-301, the 725 archs of NASLib's zc_nasbench301.json, target = their recorded `val_accuracy`, encoding `{}`",
+            config.encoding
+        ),
+    ))
+}
+
 fn load_nlp(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)> {
     let dataset = match config.dataset.as_str() {
         "ptb" => NlpDataset::Ptb,
@@ -403,8 +462,14 @@ fn load_nlp(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)
     ))
 }
 
+/// The font bundled with `oxinas-experiment` (DejaVu Sans); plotters draws
+/// text only with registered fonts, never system ones.
+static FONT: &[u8] = include_bytes!("../../crates/oxinas-experiment/fonts/DejaVuSans.ttf");
+
 /// Kendall tau against training size, one line per predictor, log-scaled x.
 fn plot(result: &StudyResult, study: &StudyConfig, title: &str, path: &Path) -> Result<()> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| anyhow::anyhow!("the bundled font DejaVuSans.ttf does not parse"))?;
     let sizes = &study.train_sizes;
     let (lo, hi) = (
         *sizes.iter().min().unwrap_or(&1) as f64,

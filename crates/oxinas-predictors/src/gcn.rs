@@ -117,14 +117,16 @@ impl Network {
             let off = self.layer_offset(l);
             let w = &self.params[off..off + fi * fo];
             let b = &self.params[off + fi * fo..off + fi * fo + fo];
+            // z_i = b + sum_k m_ik W_k, accumulated row-wise (contiguous
+            // in W, so it vectorises; the same order of additions per entry).
             let mut z = vec![0.0; n * fo];
             for i in 0..g.num_nodes {
-                for o in 0..fo {
-                    let mut s = b[o];
-                    for k in 0..fi {
-                        s += m[i * fi + k] * w[k * fo + o];
+                let zi = &mut z[i * fo..(i + 1) * fo];
+                zi.copy_from_slice(b);
+                for (k, &mik) in m[i * fi..(i + 1) * fi].iter().enumerate() {
+                    for (zo, wo) in zi.iter_mut().zip(&w[k * fo..(k + 1) * fo]) {
+                        *zo += mik * wo;
                     }
-                    z[i * fo + o] = s;
                 }
             }
             h = z.iter().map(|v| v.max(0.0)).collect();
@@ -177,19 +179,31 @@ impl Network {
             let z = &pass.pre[l];
             let m = &pass.aggregated[l];
             let mut dm = vec![0.0; n * fi];
+            let mut dz = vec![0.0; fo];
             for i in 0..g.num_nodes {
-                for o in 0..fo {
-                    if z[i * fo + o] <= 0.0 {
-                        continue;
+                // Through the ReLU.
+                for ((d, &zo), &ho) in dz
+                    .iter_mut()
+                    .zip(&z[i * fo..(i + 1) * fo])
+                    .zip(&dh[i * fo..(i + 1) * fo])
+                {
+                    *d = if zo > 0.0 { ho } else { 0.0 };
+                }
+                for (gb, d) in grad[off + fi * fo..off + fi * fo + fo].iter_mut().zip(&dz) {
+                    *gb += d;
+                }
+                // dW_k += m_ik dz and dm_ik = W_k . dz, row by row of W.
+                for (k, &mik) in m[i * fi..(i + 1) * fi].iter().enumerate() {
+                    let row = off + k * fo..off + (k + 1) * fo;
+                    for (gw, d) in grad[row.clone()].iter_mut().zip(&dz) {
+                        *gw += mik * d;
                     }
-                    let dz = dh[i * fo + o];
-                    if dz == 0.0 {
-                        continue;
-                    }
-                    grad[off + fi * fo + o] += dz;
-                    for k in 0..fi {
-                        grad[off + k * fo + o] += m[i * fi + k] * dz;
-                        dm[i * fi + k] += self.params[off + k * fo + o] * dz;
+                    if l > 0 {
+                        dm[i * fi + k] = self.params[row]
+                            .iter()
+                            .zip(&dz)
+                            .map(|(w, d)| w * d)
+                            .sum::<f64>();
                     }
                 }
             }

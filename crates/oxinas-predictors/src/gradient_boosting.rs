@@ -41,7 +41,10 @@ impl Default for GradientBoostingConfig {
     }
 }
 
-/// Boosted trees on squared error; no uncertainty (std 0).
+/// Boosted trees on squared error. A point predictor: it reports no
+/// uncertainty (`std` is 0 and [`Predictor::has_uncertainty`] is false), so
+/// studies leave it out of calibration; [`crate::NgBoost`] is the boosted
+/// model with a predictive distribution.
 #[derive(Clone, Debug)]
 pub struct GradientBoosting {
     config: GradientBoostingConfig,

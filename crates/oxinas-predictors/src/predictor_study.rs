@@ -691,9 +691,26 @@ impl StudyResult {
                 Some(format!("{:.2}", r.query_seconds.mean * 1e3))
             }),
         ];
+        // Predictors without an uncertainty estimate (their std is 0 by
+        // construction) have no calibration row; they are named below it.
+        let without_uncertainty: Vec<&str> = config
+            .predictors
+            .iter()
+            .map(|k| k.name())
+            .filter(|name| {
+                config.train_sizes.iter().all(|&n| {
+                    self.row(name, n)
+                        .is_none_or(|r| r.coverage_1sigma.is_none())
+                })
+            })
+            .collect();
         for (title, cell) in tables {
+            let calibration = title.starts_with("Fraction of test archs");
             header(&mut s, title);
             for kind in &config.predictors {
+                if calibration && without_uncertainty.contains(&kind.name()) {
+                    continue;
+                }
                 let _ = write!(s, "| {} |", kind.name());
                 for &n in &config.train_sizes {
                     let text = self
@@ -703,6 +720,13 @@ impl StudyResult {
                     let _ = write!(s, " {text} |");
                 }
                 let _ = writeln!(s);
+            }
+            if calibration && !without_uncertainty.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "\nNo uncertainty estimate (not calibrated): {}.",
+                    without_uncertainty.join(", ")
+                );
             }
         }
         if config.predictors.contains(&PredictorKind::Params) {
@@ -787,6 +811,21 @@ mod tests {
         assert!((a.row("early_stop", 10).unwrap().kendall_tau.mean - 1.0).abs() < 1e-12);
         let md = a.markdown(&config(3));
         assert!(md.contains("| blr |") && md.contains("Kendall tau"));
+        // The parameter-count baseline is a row of the correlation tables;
+        // the calibration table keeps only predictors with an uncertainty.
+        let tau_table = md.split("### Spearman").next().unwrap();
+        assert!(tau_table.contains("| params |"));
+        let calibration = md
+            .split("### Fraction of test archs inside the 1-sigma band")
+            .nth(1)
+            .unwrap()
+            .split("###")
+            .next()
+            .unwrap();
+        assert!(calibration.contains("| blr |") && !calibration.contains("| params |"));
+        assert!(
+            calibration.contains("No uncertainty estimate (not calibrated): params, early_stop.")
+        );
     }
 
     #[test]
