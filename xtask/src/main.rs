@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_command;
 mod data_command;
 mod experiment_command;
 mod predictors_command;
@@ -25,6 +26,8 @@ enum Command {
     /// Run one trial of a run directory's plan (what a Slurm array task runs).
     #[command(hide = true)]
     Trial(experiment_command::TrialArgs),
+    /// Run the performance benchmarks and update benchmarks/RESULTS.md.
+    Bench(bench_command::BenchArgs),
     /// List, check and import benchmark data.
     Data(data_command::DataArgs),
     /// Run a predictor study (rank correlation against training size) from a TOML config.
@@ -37,6 +40,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Experiment(args) => experiment_command::run(args),
         Command::Trial(args) => experiment_command::trial(args),
+        Command::Bench(args) => bench_command::run(args),
         Command::Data(args) => data_command::run(args),
         Command::Predictors(args) => predictors_command::run(args),
         Command::Ranks(args) => ranks_command::run(args),

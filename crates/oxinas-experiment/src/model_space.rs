@@ -70,9 +70,17 @@ fn graph_encoding_of<S: EncodableSpace>(
         .map_err(|e| ConfigError::new("graph_encoding", e.to_string()))
 }
 
-/// Spaces with encodings of their own that can also be enumerated.
-macro_rules! encodable_and_enumerable {
-    ($($space:ty),*) => {$(
+/// `ModelSpace` for spaces with encodings of their own; `enumerable` ones
+/// also hand out every architecture, for regret.
+macro_rules! model_space {
+    (@every enumerable) => {
+        fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+            Some(self.enumerate())
+        }
+    };
+    // The DARTS space (10^18 cells) and the NLP space cannot be enumerated.
+    (@every not_enumerable) => {};
+    ($($space:ty: $every:ident),* $(,)?) => {$(
         impl ModelSpace for $space {
             fn vector_encoding(
                 &self,
@@ -88,54 +96,20 @@ macro_rules! encodable_and_enumerable {
                 graph_encoding_of(self, name)
             }
 
-            fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
-                Some(self.enumerate())
-            }
+            model_space!(@every $every);
         }
     )*};
 }
 
-encodable_and_enumerable!(
-    Nb201Space,
-    Nb101Space,
-    NbMacroSpace,
-    TransNasMicroSpace,
-    TransNasMacroSpace
+model_space!(
+    Nb201Space: enumerable,
+    Nb101Space: enumerable,
+    NbMacroSpace: enumerable,
+    TransNasMicroSpace: enumerable,
+    TransNasMacroSpace: enumerable,
+    DartsSpace: not_enumerable,
+    NlpSpace: not_enumerable,
 );
-
-// The DARTS space (10^18 cells) and the NLP space have encodings but no
-// enumeration.
-impl ModelSpace for DartsSpace {
-    fn vector_encoding(
-        &self,
-        name: &str,
-    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
-        encoding_of(self, name)
-    }
-
-    fn graph_encoding(
-        &self,
-        name: &str,
-    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
-        graph_encoding_of(self, name)
-    }
-}
-
-impl ModelSpace for NlpSpace {
-    fn vector_encoding(
-        &self,
-        name: &str,
-    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
-        encoding_of(self, name)
-    }
-
-    fn graph_encoding(
-        &self,
-        name: &str,
-    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
-        graph_encoding_of(self, name)
-    }
-}
 
 /// The NB101 subset encodes its cells as the full NB101 space does.
 impl ModelSpace for Nb101Subset {

@@ -28,7 +28,8 @@ use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
     BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
-    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
+    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, ReturnedArch,
+    TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -488,7 +489,18 @@ where
     let n_metrics = config.reports.len();
     let mut queries: Vec<Vec<f64>> = vec![Vec::new(); config.optimizers.len()];
     let mut values: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n_metrics]; config.optimizers.len()];
+    let mut best: Vec<Option<ReturnedArch>> = vec![None; config.optimizers.len()];
+    let goal = evaluator.goal();
     for record in done.values() {
+        if let Some(returned) = record.returned_arch() {
+            let slot = &mut best[record.optimizer];
+            if slot
+                .as_ref()
+                .is_none_or(|b| goal.score(returned.validation) > goal.score(b.validation))
+            {
+                *slot = Some(returned);
+            }
+        }
         trajectories.write_raw(record.trajectory.as_bytes())?;
         trials_file.write_raw(record.summary.as_bytes())?;
         tests_file.write_raw(&record.incumbent_test_line())?;
@@ -512,6 +524,7 @@ where
             trials: config.trials,
             queries: MeanStd::of(&queries[o]).expect("at least one trial ran"),
             metrics: values[o].iter().map(|v| MeanStd::of(v)).collect(),
+            best: best[o].take(),
         })
         .collect();
     let mut references = Vec::new();

@@ -78,6 +78,16 @@ fn cells_trained_on_digits_are_searched_and_reported_reproducibly() {
     assert!(best > 20.0, "best validation accuracy {best}");
     let test = report.optimizers[0].metrics[0].expect("test accuracy reported");
     assert!((0.0..=100.0).contains(&test.mean));
+    // The best returned cell is the one with the best validation accuracy,
+    // named with its test accuracy.
+    let returned = report.optimizers[0].best.as_ref().expect("a cell returned");
+    assert_eq!(returned.validation, best);
+    assert!(
+        first.contains(&(returned.arch.clone(), best)),
+        "{returned:?}"
+    );
+    assert_eq!(returned.metrics, vec![Some(test.mean)]);
+    assert!(report.best_markdown().contains(returned.arch.as_str()));
     // The manifest records the digits fixture's checksum.
     let manifest = std::fs::read_to_string(dir.path().join("a/manifest.json")).unwrap();
     assert!(manifest.contains("digits.csv.gz"), "{manifest}");

@@ -1,5 +1,6 @@
 use std::collections::VecDeque;
 
+use crate::regularized_evolution::check_aging_sizes;
 use oxinas_core::seed::{SeededRng, rng_from_seed};
 use oxinas_core::{
     ConfigError, Fidelity, Observation, Optimizer, OptimizerError, Proposal, SearchSpace,
@@ -45,15 +46,7 @@ impl<A: Clone> MultiObjectiveEvolution<A> {
         fidelity: Fidelity,
         seed: u64,
     ) -> Result<Self, ConfigError> {
-        if population < 1 {
-            return Err(ConfigError::new("population", "must be at least 1"));
-        }
-        if !(1..=population).contains(&tournament) {
-            return Err(ConfigError::new(
-                "tournament",
-                format!("must be between 1 and the population size {population}, got {tournament}"),
-            ));
-        }
+        check_aging_sizes(population, tournament)?;
         Ok(Self {
             population_size: population,
             tournament_size: tournament,

@@ -23,6 +23,20 @@ pub struct RegularizedEvolution<A> {
     population: VecDeque<(A, f64)>,
 }
 
+/// The population and tournament sizes every aging evolution accepts.
+pub(crate) fn check_aging_sizes(population: usize, tournament: usize) -> Result<(), ConfigError> {
+    if population < 1 {
+        return Err(ConfigError::new("population", "must be at least 1"));
+    }
+    if !(1..=population).contains(&tournament) {
+        return Err(ConfigError::new(
+            "tournament",
+            format!("must be between 1 and the population size {population}, got {tournament}"),
+        ));
+    }
+    Ok(())
+}
+
 impl<A> RegularizedEvolution<A> {
     /// Aging evolution with a population of `population` and tournaments of
     /// `tournament`, evaluating at `fidelity`, drawing from `seed`.
@@ -32,15 +46,7 @@ impl<A> RegularizedEvolution<A> {
         fidelity: Fidelity,
         seed: u64,
     ) -> Result<Self, ConfigError> {
-        if population < 1 {
-            return Err(ConfigError::new("population", "must be at least 1"));
-        }
-        if !(1..=population).contains(&tournament) {
-            return Err(ConfigError::new(
-                "tournament",
-                format!("must be between 1 and the population size {population}, got {tournament}"),
-            ));
-        }
+        check_aging_sizes(population, tournament)?;
         Ok(Self {
             population_size: population,
             tournament_size: tournament,

@@ -92,7 +92,6 @@ where
     }
     let mut meter = BudgetMeter::new(budget);
     let mut history: Vec<QueryRecord<S::Arch>> = Vec::new();
-    let mut best: Option<(f64, u64)> = None;
     while meter.has_room() {
         let proposal = match optimizer.ask(space) {
             Ok(p) => p,
@@ -114,18 +113,7 @@ where
             break;
         }
         optimizer.tell(space, &proposal, &evaluation.observation);
-        let index = history.len() as u64;
-        let score = evaluation.observation.score();
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, index));
-        }
-        history.push(QueryRecord {
-            index,
-            proposal,
-            evaluation,
-            cumulative_cost: meter.seconds(),
-            incumbent: best.map_or(index, |(_, i)| i),
-        });
+        push_record(&mut history, proposal, evaluation, meter.seconds());
     }
     Ok(SearchOutcome {
         history,
@@ -163,7 +151,6 @@ where
     let batch = batch.max(1);
     let mut meter = BudgetMeter::new(budget);
     let mut history: Vec<QueryRecord<S::Arch>> = Vec::new();
-    let mut best: Option<(f64, u64)> = None;
     while meter.has_room() {
         let room = budget
             .queries
@@ -209,18 +196,7 @@ where
                 });
             }
             optimizer.tell(space, &proposal, &evaluation.observation);
-            let index = history.len() as u64;
-            let score = evaluation.observation.score();
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, index));
-            }
-            history.push(QueryRecord {
-                index,
-                proposal,
-                evaluation,
-                cumulative_cost: meter.seconds(),
-                incumbent: best.map_or(index, |(_, i)| i),
-            });
+            push_record(&mut history, proposal, evaluation, meter.seconds());
         }
         if exhausted {
             return Ok(SearchOutcome {
@@ -233,4 +209,34 @@ where
         history,
         stop: StopReason::Budget,
     })
+}
+
+/// Appends a told query to `history`; its incumbent is the best-scoring
+/// query so far, read off the previous record rather than kept beside it.
+fn push_record<A>(
+    history: &mut Vec<QueryRecord<A>>,
+    proposal: Proposal<A>,
+    evaluation: Evaluation,
+    cumulative_cost: f64,
+) {
+    let index = history.len() as u64;
+    let incumbent = match history.last() {
+        Some(last)
+            if history[last.incumbent as usize]
+                .evaluation
+                .observation
+                .score()
+                >= evaluation.observation.score() =>
+        {
+            last.incumbent
+        }
+        _ => index,
+    };
+    history.push(QueryRecord {
+        index,
+        proposal,
+        evaluation,
+        cumulative_cost,
+        incumbent,
+    });
 }
