@@ -8,6 +8,7 @@
 //! prints: progress reaches the caller through a callback.
 
 pub mod backend;
+mod batch_norm;
 mod cifar_binary;
 mod classifier;
 mod data_split;
@@ -29,6 +30,7 @@ mod train_settings;
 mod trainer;
 pub mod zero_cost;
 
+pub use batch_norm::batch_norm_2d;
 pub use cifar_binary::{CifarKind, parse_cifar, read_cifar};
 pub use classifier::ImageClassifier;
 pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three, split_with_test};
