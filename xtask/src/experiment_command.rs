@@ -97,6 +97,10 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
 
     println!("{}\n", report.name);
     println!("{}", report.table_markdown());
+    let best = report.best_markdown();
+    if !best.is_empty() {
+        println!("The best architecture each optimizer returned (by validation):\n\n{best}");
+    }
     let references = report.references_markdown();
     if !references.is_empty() {
         println!("Compared with the published values:\n\n{references}");

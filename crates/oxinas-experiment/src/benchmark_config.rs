@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use oxinas_benchmarks::{CsvBenchmarkConfig, Nb201Dataset, Nb201Noise, NlpDataset, TransNasTask};
+use oxinas_train::TrainEvaluatorSettings;
 use serde::{Deserialize, Deserializer};
 
 /// The benchmark an experiment searches, chosen by `name`.
@@ -45,6 +46,12 @@ pub enum BenchmarkConfig {
     /// A user's CSV table (path relative to the config file's directory).
     #[serde(rename = "csv")]
     Csv(CsvBenchmarkConfig),
+    /// NAS-Bench-201 cells trained for real on a small image data set (the
+    /// digits fixture or Fashion-MNIST): optimizers see the validation
+    /// accuracy after `search.fidelity` epochs, reports retrain the returned
+    /// cell once (`test_acc@E`, `valid_acc@E`).
+    #[serde(rename = "train")]
+    Train(TrainEvaluatorSettings),
 }
 
 /// The two TransNAS-Bench-101 spaces.

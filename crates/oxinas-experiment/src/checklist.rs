@@ -53,6 +53,7 @@ fn is_table_benchmark(config: &ExperimentConfig) -> Option<bool> {
         | BenchmarkConfig::NbMacro {}
         | BenchmarkConfig::TransNas { .. }
         | BenchmarkConfig::Csv(_) => Some(true),
+        BenchmarkConfig::Train(_) => Some(false),
         _ => None,
     }
 }

@@ -23,6 +23,7 @@ pub(crate) fn data_files(config: &ExperimentConfig) -> Vec<PathBuf> {
                 .unwrap_or_else(|| Nb101Table::csv_path(Path::new("")));
             vec![data_root().join(relative)]
         }
+        BenchmarkConfig::Train(settings) => settings.data_files(),
         _ => Vec::new(),
     }
 }

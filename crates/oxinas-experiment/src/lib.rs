@@ -61,5 +61,5 @@ pub use model_space::ModelSpace;
 pub use optimizer_config::{ModelGuidedSettings, OptimizerConfig};
 pub use progress::{NoProgress, Progress};
 pub use rank_table::{RankOrder, RankTable, RunMeans, read_run_means};
-pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck};
+pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck, ReturnedArch};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};

@@ -35,6 +35,23 @@ pub struct OptimizerSummary {
     /// Each reported metric of the returned architecture, over trials that
     /// have a value (`None` if none has).
     pub metrics: Vec<Option<MeanStd>>,
+    /// The returned architecture with the best validation value over this
+    /// optimizer's trials (the first such trial on ties); `None` when no
+    /// trial returned one.
+    pub best: Option<ReturnedArch>,
+}
+
+/// The architecture a trial returned, with what was reported about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReturnedArch {
+    /// The trial that returned it.
+    pub trial: u64,
+    /// The architecture in its space's string form.
+    pub arch: String,
+    /// The validation value the optimizer saw.
+    pub validation: f64,
+    /// The reported metrics, in config order.
+    pub metrics: Vec<Option<f64>>,
 }
 
 /// Our mean of a metric next to a published one.
@@ -94,6 +111,27 @@ impl ExperimentReport {
         out
     }
 
+    /// One line per optimizer naming the best architecture it returned, its
+    /// validation value and its reported metrics.
+    pub fn best_markdown(&self) -> String {
+        let mut out = String::new();
+        for row in &self.optimizers {
+            let Some(best) = &row.best else { continue };
+            let _ = write!(
+                out,
+                "- {} (trial {}): `{}`, validation {:.2}",
+                row.label, best.trial, best.arch, best.validation
+            );
+            for (label, value) in self.metric_labels.iter().zip(&best.metrics) {
+                if let Some(v) = value {
+                    let _ = write!(out, ", {label} {v:.2}");
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// The reference comparison in Markdown (empty without references).
     pub fn references_markdown(&self) -> String {
         if self.references.is_empty() {
@@ -132,6 +170,11 @@ impl ExperimentReport {
             "Mean ± sample standard deviation over trials of the architecture each trial returned.\n\n",
         );
         out.push_str(&self.table_markdown());
+        let best = self.best_markdown();
+        if !best.is_empty() {
+            out.push_str("\nThe best architecture each optimizer returned (by validation):\n\n");
+            out.push_str(&best);
+        }
         let references = self.references_markdown();
         if !references.is_empty() {
             out.push_str("\n## Compared with the published values\n\n");

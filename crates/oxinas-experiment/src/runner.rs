@@ -16,6 +16,7 @@ use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
+use oxinas_train::{TrainEvaluator, TrainEvaluatorError};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -27,7 +28,8 @@ use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
     BenchmarkConfig, ExecutorConfig, ExperimentConfig, ExperimentError, ExperimentReport,
-    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, TransNasVariant,
+    ModelSpace, NoProgress, OptimizerSummary, Progress, ReferenceCheck, ReturnedArch,
+    TransNasVariant,
 };
 
 /// How to run an experiment (as opposed to what it is).
@@ -167,6 +169,17 @@ pub fn run_experiment(
             let space = table.space();
             run!(&space, &table, &table)
         }
+        BenchmarkConfig::Train(settings) => {
+            let evaluator = TrainEvaluator::new(settings.clone()).map_err(|e| match e {
+                TrainEvaluatorError::Config(source) => ExperimentError::Setting {
+                    path: options.config_path.clone(),
+                    source,
+                },
+                TrainEvaluatorError::Data(source) => source.into(),
+                other => setting_error(&options.config_path, "benchmark", other.to_string()),
+            })?;
+            run!(&Nb201Space::new(), &evaluator, &evaluator)
+        }
         BenchmarkConfig::Csv(settings) => {
             let mut settings = settings.clone();
             // A CSV named in a config is found next to the config.
@@ -302,9 +315,15 @@ where
             ),
         ));
     }
-    // Metric names may be patterns (`valid_perplexity@E`), so ask the benchmark.
+    // Metric names may be patterns (`valid_perplexity@E`), so ask the benchmark
+    // about those it does not list (a trained benchmark's answer costs a run).
     let probe = space.sample(&mut rng_from_seed(0));
-    for report in &config.reports {
+    let listed: HashSet<String> = truth.metrics().into_iter().map(|(name, _)| name).collect();
+    for report in config
+        .reports
+        .iter()
+        .filter(|r| !listed.contains(&r.metric))
+    {
         if let Err(EvaluationError::UnknownMetric { available, .. }) =
             truth.metric(&probe, &report.metric)
         {
@@ -395,6 +414,7 @@ where
         "oxinas-optimizers",
         "oxinas-record",
         "oxinas-experiment",
+        "oxinas-train",
     ]
     .into_iter()
     .map(|name| (name.to_owned(), env!("CARGO_PKG_VERSION").to_owned()))
@@ -469,7 +489,18 @@ where
     let n_metrics = config.reports.len();
     let mut queries: Vec<Vec<f64>> = vec![Vec::new(); config.optimizers.len()];
     let mut values: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n_metrics]; config.optimizers.len()];
+    let mut best: Vec<Option<ReturnedArch>> = vec![None; config.optimizers.len()];
+    let goal = evaluator.goal();
     for record in done.values() {
+        if let Some(returned) = record.returned_arch() {
+            let slot = &mut best[record.optimizer];
+            if slot
+                .as_ref()
+                .is_none_or(|b| goal.score(returned.validation) > goal.score(b.validation))
+            {
+                *slot = Some(returned);
+            }
+        }
         trajectories.write_raw(record.trajectory.as_bytes())?;
         trials_file.write_raw(record.summary.as_bytes())?;
         tests_file.write_raw(&record.incumbent_test_line())?;
@@ -493,6 +524,7 @@ where
             trials: config.trials,
             queries: MeanStd::of(&queries[o]).expect("at least one trial ran"),
             metrics: values[o].iter().map(|v| MeanStd::of(v)).collect(),
+            best: best[o].take(),
         })
         .collect();
     let mut references = Vec::new();

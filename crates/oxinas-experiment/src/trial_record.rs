@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::ReturnedArch;
+
 /// One finished trial, as a line of the crash-safe results log
 /// (`results.jsonl`). The run's result files are merged from these lines in
 /// trial order, so they do not depend on the order in which trials finished.
@@ -33,6 +35,13 @@ pub(crate) struct QueryPoint {
     pub incumbent_validation: Option<f64>,
 }
 
+/// The fields of a `trials.jsonl` line that reports read back.
+#[derive(Deserialize)]
+struct ReturnedLine {
+    arch: Option<String>,
+    validation: Option<f64>,
+}
+
 /// One line of `incumbent_test.jsonl`.
 #[derive(Serialize)]
 struct IncumbentTestLine<'a> {
@@ -57,6 +66,18 @@ impl TrialRecord {
         .expect("a test line serialises");
         line.push(b'\n');
         line
+    }
+
+    /// The architecture the trial returned, if it returned one with a
+    /// validation value.
+    pub fn returned_arch(&self) -> Option<ReturnedArch> {
+        let line: ReturnedLine = serde_json::from_str(&self.summary).ok()?;
+        Some(ReturnedArch {
+            trial: self.trial,
+            arch: line.arch?,
+            validation: line.validation?,
+            metrics: self.metrics.clone(),
+        })
     }
 
     /// The trial's queries, parsed back from its trajectory lines.

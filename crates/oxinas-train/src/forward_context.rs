@@ -7,6 +7,8 @@ use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::batch_norm::batch_norm_2d;
+
 /// How a forward pass treats batch norm layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum NormMode {
@@ -54,9 +56,9 @@ impl<B: Backend> ForwardContext<B> {
     }
 
     /// Applies `bn` to `x`, or returns `x` when bypassed.
-    pub fn norm<const D: usize>(&self, bn: &BatchNorm<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    pub fn norm(&self, bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self.norm {
-            NormMode::Apply => bn.forward(x),
+            NormMode::Apply => batch_norm_2d(bn, x),
             NormMode::Bypass => x,
         }
     }

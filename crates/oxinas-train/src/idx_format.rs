@@ -144,18 +144,20 @@ pub fn read_idx_images(
 /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
+/// The four official Fashion-MNIST files: training images and labels, then
+/// test images and labels.
+pub const FASHION_MNIST_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+];
+
 /// Fashion-MNIST's training (60,000) and test (10,000) sets from `dir`, which
-/// holds the four official `*-idx?-ubyte.gz` files.
+/// holds the four [`FASHION_MNIST_FILES`].
 pub fn read_fashion_mnist(dir: &Path) -> Result<(ImageDataset, ImageDataset), DataError> {
-    let train = read_idx_images(
-        &dir.join("train-images-idx3-ubyte.gz"),
-        &dir.join("train-labels-idx1-ubyte.gz"),
-        10,
-    )?;
-    let test = read_idx_images(
-        &dir.join("t10k-images-idx3-ubyte.gz"),
-        &dir.join("t10k-labels-idx1-ubyte.gz"),
-        10,
-    )?;
+    let [train_images, train_labels, test_images, test_labels] = FASHION_MNIST_FILES;
+    let train = read_idx_images(&dir.join(train_images), &dir.join(train_labels), 10)?;
+    let test = read_idx_images(&dir.join(test_images), &dir.join(test_labels), 10)?;
     Ok((train, test))
 }

@@ -8,6 +8,7 @@
 //! prints: progress reaches the caller through a callback.
 
 pub mod backend;
+mod batch_norm;
 mod cifar_binary;
 mod classifier;
 mod data_split;
@@ -19,6 +20,7 @@ mod image_batch;
 mod image_dataset;
 mod init;
 mod lr_schedule;
+mod naslib_zero_cost;
 mod nb201_network;
 mod param_count;
 mod relu_conv_bn;
@@ -28,6 +30,7 @@ mod train_settings;
 mod trainer;
 pub mod zero_cost;
 
+pub use batch_norm::batch_norm_2d;
 pub use cifar_binary::{CifarKind, parse_cifar, read_cifar};
 pub use classifier::ImageClassifier;
 pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three, split_with_test};
@@ -35,17 +38,23 @@ pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_di
 pub use forward_context::{ForwardContext, NormMode};
 pub use grad_clipping::{clip_global_norm, global_grad_norm};
 pub use idx_format::{
-    FASHION_MNIST_DIR, IdxArray, parse_idx, read_fashion_mnist, read_idx, read_idx_images,
+    FASHION_MNIST_DIR, FASHION_MNIST_FILES, IdxArray, parse_idx, read_fashion_mnist, read_idx,
+    read_idx_images,
 };
 pub use image_batch::{Augmentation, ImageBatcher, Normalization, crop_and_flip};
 pub use image_dataset::{ImageDataset, ImageShape};
 pub use lr_schedule::CosineSchedule;
+pub use naslib_zero_cost::{
+    NASLIB_ZERO_COST_FILE, NaslibZeroCost, parse_naslib_zero_cost, read_naslib_zero_cost,
+};
 pub use nb201_network::{
     Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
 };
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{ConvShape, ReluConvBn};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
-pub use train_evaluator::{DatasetName, TrainEvaluator, TrainEvaluatorSettings};
+pub use train_evaluator::{
+    DatasetName, TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings,
+};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};

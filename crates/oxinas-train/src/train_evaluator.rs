@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_core::{
-    ConfigError, DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, Observation,
-    Outcome, RngCore,
+    ConfigError, DataError, Evaluation, EvaluationError, Evaluator, Fidelity, Goal, GroundTruth,
+    Observation, Outcome, RngCore,
 };
 use oxinas_spaces::Nb201Arch;
 
 use crate::backend::CpuTrainBackend;
 use crate::data_split::{DataSplits, seeded_subset, split_three, split_with_test};
-use crate::digits_csv::read_digits;
-use crate::idx_format::{FASHION_MNIST_DIR, read_fashion_mnist};
+use crate::digits_csv::{digits_fixture_path, read_digits};
+use crate::idx_format::{FASHION_MNIST_DIR, FASHION_MNIST_FILES, read_fashion_mnist};
 use crate::nb201_network::{Nb201Network, Nb201NetworkConfig};
 use crate::param_count::trainable_params;
 use crate::train_settings::{OptimizerSettings, TrainSettings};
@@ -66,6 +66,22 @@ pub struct TrainEvaluatorSettings {
     /// Directory of the Fashion-MNIST IDX files (default: Debian's location).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+}
+
+impl TrainEvaluatorSettings {
+    /// The files the data set is read from (for a run manifest's checksums).
+    pub fn data_files(&self) -> Vec<PathBuf> {
+        match self.dataset {
+            DatasetName::Digits => vec![digits_fixture_path()],
+            DatasetName::FashionMnist => {
+                let dir = self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR));
+                FASHION_MNIST_FILES.iter().map(|f| dir.join(f)).collect()
+            }
+        }
+    }
 }
 
 /// Why a [`TrainEvaluator`] could not be built.
@@ -297,6 +313,63 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
         Ok(Evaluation {
             observation,
             test: Some(100.0 * report.test_accuracy),
+        })
+    }
+}
+
+/// Seed path of the reference retraining behind [`GroundTruth`].
+const REFERENCE_RUN: u64 = 3;
+
+/// After a search, reports retrain the returned architecture once with a seed
+/// fixed by the settings (not by the trial), so that every trial that returns
+/// the same cell reports the same value. Metrics, in percent: `test_acc@E` and
+/// `valid_acc@E` for `E` in `1..=epochs`.
+impl<B: AutodiffBackend> GroundTruth<Nb201Arch> for TrainEvaluator<B> {
+    fn metrics(&self) -> Vec<(String, String)> {
+        (1..=self.settings.epochs)
+            .flat_map(|e| {
+                [
+                    (
+                        format!("test_acc@{e}"),
+                        format!("test accuracy (%) after {e} epochs, one reference run"),
+                    ),
+                    (
+                        format!("valid_acc@{e}"),
+                        format!("validation accuracy (%) after {e} epochs, one reference run"),
+                    ),
+                ]
+            })
+            .collect()
+    }
+
+    fn metric(&self, arch: &Nb201Arch, metric: &str) -> Result<Option<f64>, EvaluationError> {
+        let parsed = metric.split_once('@').and_then(|(name, epochs)| {
+            let epochs: u32 = epochs.parse().ok()?;
+            let test = match name {
+                "test_acc" => true,
+                "valid_acc" => false,
+                _ => return None,
+            };
+            (1..=self.settings.epochs)
+                .contains(&epochs)
+                .then_some((test, epochs))
+        });
+        let Some((test, epochs)) = parsed else {
+            return Err(EvaluationError::UnknownMetric {
+                benchmark: self.name(),
+                metric: metric.to_owned(),
+                available: format!(
+                    "test_acc@E and valid_acc@E for E in 1..={}",
+                    self.settings.epochs
+                ),
+            });
+        };
+        let mut rng = rng_from_seed(derive_seed(self.settings.seed, &[REFERENCE_RUN]));
+        let evaluation = self.evaluate(arch, Fidelity::epochs(epochs), &mut rng)?;
+        Ok(if test {
+            evaluation.test
+        } else {
+            evaluation.observation.validation
         })
     }
 }
