@@ -2,11 +2,25 @@ use std::path::{Path, PathBuf};
 
 use oxinas_benchmarks::{Nb101Table, Nb201Table};
 use oxinas_core::data_root;
+use oxinas_train::TrainEvaluatorSettings;
 
 use crate::{BenchmarkConfig, ExperimentConfig};
 
+/// A trained benchmark's settings with a relative `data_dir` resolved
+/// against the directory of the config file, where it was written.
+pub(crate) fn resolved_train_settings(
+    settings: &TrainEvaluatorSettings,
+    config_path: &Path,
+) -> TrainEvaluatorSettings {
+    let mut settings = settings.clone();
+    if let Some(dir) = settings.data_dir.as_mut().filter(|d| d.is_relative()) {
+        *dir = config_path.parent().unwrap_or(Path::new("")).join(&*dir);
+    }
+    settings
+}
+
 /// The data files the config's benchmark reads, for the manifest's checksums.
-pub(crate) fn data_files(config: &ExperimentConfig) -> Vec<PathBuf> {
+pub(crate) fn data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<PathBuf> {
     // Benchmarks without an entry here are recorded without data files.
     #[allow(unreachable_patterns)]
     match &config.benchmark {
@@ -23,7 +37,9 @@ pub(crate) fn data_files(config: &ExperimentConfig) -> Vec<PathBuf> {
                 .unwrap_or_else(|| Nb101Table::csv_path(Path::new("")));
             vec![data_root().join(relative)]
         }
-        BenchmarkConfig::Train(settings) => settings.data_files(),
+        BenchmarkConfig::Train(settings) => {
+            resolved_train_settings(settings, config_path).data_files()
+        }
         _ => Vec::new(),
     }
 }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::checklist::checklist_markdown;
-use crate::data_files::data_files;
+use crate::data_files::{data_files, resolved_train_settings};
 use crate::figures::draw_figures;
 use crate::resume::{RESULTS_LOG, finished_trials, previous_run};
 use crate::slurm_executor::SlurmExecutor;
@@ -170,7 +170,8 @@ pub fn run_experiment(
             run!(&space, &table, &table)
         }
         BenchmarkConfig::Train(settings) => {
-            let evaluator = TrainEvaluator::new(settings.clone()).map_err(|e| match e {
+            let settings = resolved_train_settings(settings, &options.config_path);
+            let evaluator = TrainEvaluator::new(settings).map_err(|e| match e {
                 TrainEvaluatorError::Config(source) => ExperimentError::Setting {
                     path: options.config_path.clone(),
                     source,
@@ -431,7 +432,7 @@ where
         Host::detect(threads),
     );
     manifest.executor = executor.name().to_owned();
-    manifest.data_files = data_files(config)
+    manifest.data_files = data_files(config, &options.config_path)
         .iter()
         .filter_map(|p| DataFile::read(p).ok())
         .collect();

@@ -22,6 +22,7 @@ mod init;
 mod lr_schedule;
 mod naslib_zero_cost;
 mod nb201_network;
+mod npy_format;
 mod param_count;
 mod relu_conv_bn;
 mod smoothed_cross_entropy;
@@ -49,6 +50,9 @@ pub use naslib_zero_cost::{
 };
 pub use nb201_network::{
     Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
+};
+pub use npy_format::{
+    NPY_FILES, NpyArray, NpyDtype, images_from_npy, parse_npy, read_npy, read_npy_dir,
 };
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{ConvShape, ReluConvBn};

@@ -1,6 +1,6 @@
 //! An [`Evaluator`] that trains every architecture for real.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -18,11 +18,13 @@ use crate::data_split::{DataSplits, seeded_subset, split_three, split_with_test}
 use crate::digits_csv::{digits_fixture_path, read_digits};
 use crate::idx_format::{FASHION_MNIST_DIR, FASHION_MNIST_FILES, read_fashion_mnist};
 use crate::nb201_network::{Nb201Network, Nb201NetworkConfig};
+use crate::npy_format::{NPY_FILES, read_npy_dir};
 use crate::param_count::trainable_params;
 use crate::train_settings::{OptimizerSettings, TrainSettings};
 use crate::trainer::{EpochReport, train};
 
-/// The data sets a [`TrainEvaluator`] can train on without a download.
+/// The data sets a [`TrainEvaluator`] trains on: two that need no download,
+/// and a directory of NumPy arrays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetName {
@@ -30,6 +32,10 @@ pub enum DatasetName {
     Digits,
     /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (or `data_dir`).
     FashionMnist,
+    /// Your own images as NumPy arrays: `train_images.npy`,
+    /// `train_labels.npy`, `test_images.npy` and `test_labels.npy` in
+    /// `data_dir` (layouts: [`images_from_npy`](crate::images_from_npy)).
+    Npy,
 }
 
 /// Settings of a [`TrainEvaluator`], as they appear in an experiment file.
@@ -57,13 +63,15 @@ pub struct TrainEvaluatorSettings {
     #[serde(default)]
     pub downsample: Option<usize>,
     /// Validation images held out of the training data (default: 300 for
-    /// digits, 5,000 for Fashion-MNIST, at most a quarter of `subset`).
+    /// digits, 5,000 for Fashion-MNIST, at most a quarter of `subset`; a
+    /// tenth of the training images, at most 5,000, for `npy`).
     #[serde(default)]
     pub validation_size: Option<usize>,
     /// Test images used (default: all of the test split).
     #[serde(default)]
     pub test_size: Option<usize>,
-    /// Directory of the Fashion-MNIST IDX files (default: Debian's location).
+    /// Directory of the Fashion-MNIST IDX files (default: Debian's
+    /// location), or of the `.npy` files (required for `npy`).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
 }
@@ -80,6 +88,11 @@ impl TrainEvaluatorSettings {
                     .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR));
                 FASHION_MNIST_FILES.iter().map(|f| dir.join(f)).collect()
             }
+            DatasetName::Npy => self
+                .data_dir
+                .iter()
+                .flat_map(|dir| NPY_FILES.iter().map(|f| dir.join(f)))
+                .collect(),
         }
     }
 }
@@ -129,6 +142,16 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
             if value == 0 {
                 return Err(ConfigError::new(field, "must be at least 1").into());
             }
+        }
+        if settings.dataset == DatasetName::Npy && settings.data_dir.is_none() {
+            return Err(ConfigError::new(
+                "data_dir",
+                format!(
+                    "the directory holding {} (required for dataset \"npy\")",
+                    NPY_FILES.join(", ")
+                ),
+            )
+            .into());
         }
         if settings.subset.is_some_and(|n| n < 10) {
             return Err(ConfigError::new("subset", "at least 10 training images").into());
@@ -215,6 +238,17 @@ fn load_splits(settings: &TrainEvaluatorSettings) -> Result<DataSplits, TrainEva
                 seed,
             )?
         }
+        DatasetName::Npy => {
+            let dir = settings.data_dir.as_deref().unwrap_or(Path::new("."));
+            let (train, test) = read_npy_dir(dir)?;
+            let default_validation = (train.len() / 10).clamp(1, 5_000);
+            split_with_test(
+                &train,
+                test,
+                settings.validation_size.unwrap_or(default_validation),
+                seed,
+            )?
+        }
     };
     if let Some(n) = settings.subset {
         splits.train = seeded_subset(&splits.train, n, derive_seed(seed, &[1]));
@@ -235,6 +269,7 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
         let dataset = match self.settings.dataset {
             DatasetName::Digits => "digits",
             DatasetName::FashionMnist => "fashion-mnist",
+            DatasetName::Npy => "npy",
         };
         format!(
             "train-nb201-{dataset}-C{}-N{}",
