@@ -21,6 +21,7 @@ mod image_dataset;
 mod init;
 mod lr_schedule;
 mod naslib_zero_cost;
+mod nb101_network;
 mod nb201_network;
 mod npy_format;
 mod param_count;
@@ -48,6 +49,7 @@ pub use lr_schedule::CosineSchedule;
 pub use naslib_zero_cost::{
     NASLIB_ZERO_COST_FILE, NaslibZeroCost, parse_naslib_zero_cost, read_naslib_zero_cost,
 };
+pub use nb101_network::{ConvBnRelu, Nb101Cell, Nb101Network, Nb101NetworkConfig};
 pub use nb201_network::{
     Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
 };
