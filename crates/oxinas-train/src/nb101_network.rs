@@ -66,12 +66,11 @@ impl Nb101NetworkConfig {
         Ok(())
     }
 
-    /// Trainable parameters of the network for `arch` (conv weights, batch-norm
-    /// scales and shifts, classifier weights and biases).
-    pub fn params(&self, arch: &Nb101Arch) -> usize {
-        let arch = &arch.pruned();
-        let conv_bn = |c_in: usize, c_out: usize, k: usize| c_in * c_out * k * k + 2 * c_out;
-        let mut total = conv_bn(self.input_channels, self.stem_channels, 3);
+    /// Input and output channels of every cell in forward order, and whether
+    /// a 2x2 max pooling precedes it (the first cell of every stack but the
+    /// first); the last entry's output channels are the classifier's inputs.
+    fn cell_channels(&self) -> Vec<CellChannels> {
+        let mut cells = Vec::with_capacity(self.stacks * self.cells_per_stack);
         let mut channels = self.stem_channels;
         for stack in 0..self.stacks {
             let c_in_first = channels;
@@ -79,28 +78,53 @@ impl Nb101NetworkConfig {
                 channels *= 2;
             }
             for cell in 0..self.cells_per_stack {
-                let c_in = if cell == 0 { c_in_first } else { channels };
-                let plan = CellPlan::new(arch, c_in, channels);
-                total += plan
-                    .projections
-                    .iter()
-                    .flatten()
-                    .map(|&c| conv_bn(c_in, c, 1))
-                    .sum::<usize>();
-                total += plan
-                    .ops
-                    .iter()
-                    .zip(&plan.vertex_channels)
-                    .map(|(op, &c)| match op {
-                        Some(Nb101Op::Conv3x3BnRelu) => conv_bn(c, c, 3),
-                        Some(Nb101Op::Conv1x1BnRelu) => conv_bn(c, c, 1),
-                        _ => 0,
-                    })
-                    .sum::<usize>();
+                cells.push(CellChannels {
+                    c_in: if cell == 0 { c_in_first } else { channels },
+                    c_out: channels,
+                    pool_before: stack > 0 && cell == 0,
+                });
             }
         }
-        total + channels * self.num_classes + self.num_classes
+        cells
     }
+
+    /// Trainable parameters of the network for `arch` (conv weights, batch-norm
+    /// scales and shifts, classifier weights and biases).
+    pub fn params(&self, arch: &Nb101Arch) -> usize {
+        let arch = &arch.pruned();
+        let conv_bn = |c_in: usize, c_out: usize, k: usize| c_in * c_out * k * k + 2 * c_out;
+        let cells = self.cell_channels();
+        let mut total = conv_bn(self.input_channels, self.stem_channels, 3);
+        for cell in &cells {
+            let plan = CellPlan::new(arch, cell.c_in, cell.c_out);
+            total += plan
+                .projections
+                .iter()
+                .flatten()
+                .map(|&c| conv_bn(cell.c_in, c, 1))
+                .sum::<usize>();
+            total += plan
+                .ops
+                .iter()
+                .zip(&plan.vertex_channels)
+                .map(|(op, &c)| match op {
+                    Some(Nb101Op::Conv3x3BnRelu) => conv_bn(c, c, 3),
+                    Some(Nb101Op::Conv1x1BnRelu) => conv_bn(c, c, 1),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        }
+        let features = cells.last().map_or(self.stem_channels, |c| c.c_out);
+        total + features * self.num_classes + self.num_classes
+    }
+}
+
+/// Channels around one cell of the network.
+#[derive(Clone, Copy, Debug)]
+struct CellChannels {
+    c_in: usize,
+    c_out: usize,
+    pool_before: bool,
 }
 
 /// How one cell is wired: channels and op of every vertex, and which
@@ -320,19 +344,13 @@ impl<B: Backend> Nb101Network<B> {
         }
         let arch = &arch.pruned();
         let stem = ConvBnRelu::new(config.input_channels, config.stem_channels, 3, rng, device);
-        let (mut cells, mut pool_before) = (Vec::new(), Vec::new());
-        let mut channels = config.stem_channels;
-        for stack in 0..config.stacks {
-            let c_in_first = channels;
-            if stack > 0 {
-                channels *= 2;
-            }
-            for cell in 0..config.cells_per_stack {
-                let c_in = if cell == 0 { c_in_first } else { channels };
-                cells.push(Nb101Cell::new(arch, c_in, channels, rng, device));
-                pool_before.push(stack > 0 && cell == 0);
-            }
-        }
+        let plan = config.cell_channels();
+        let channels = plan.last().map_or(config.stem_channels, |c| c.c_out);
+        let cells = plan
+            .iter()
+            .map(|c| Nb101Cell::new(arch, c.c_in, c.c_out, rng, device))
+            .collect();
+        let pool_before = plan.iter().map(|c| c.pool_before).collect();
         let mut classifier = LinearConfig::new(channels, config.num_classes)
             .with_initializer(burn::nn::Initializer::Zeros)
             .init(device);

@@ -41,16 +41,48 @@ impl NpyDtype {
     }
 }
 
-/// An `.npy` array: its shape, element type and values (widened to `f64`,
-/// which holds every integer label and every pixel exactly).
+/// An `.npy` array: its shape, element type and the values' bytes as stored
+/// (decoded one at a time, so a large `u1` image array is never widened).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray {
     /// Size of each dimension.
     pub shape: Vec<usize>,
     /// The element type in the file.
     pub dtype: NpyDtype,
-    /// Values in C (row-major) order.
-    pub values: Vec<f64>,
+    /// The values' little-endian bytes in C (row-major) order.
+    data: Vec<u8>,
+}
+
+impl NpyArray {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dtype.size()
+    }
+
+    /// Whether the array has no values.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The values in C order, as `f64` (exact for every integer label and pixel).
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        let size = self.dtype.size();
+        self.data.chunks_exact(size).map(move |c| {
+            let mut wide = [0u8; 8];
+            wide[..size].copy_from_slice(c);
+            match self.dtype {
+                NpyDtype::U8 => f64::from(c[0]),
+                NpyDtype::UInt(_) => u64::from_le_bytes(wide) as f64,
+                NpyDtype::Int(n) => {
+                    // Sign-extend from n bytes.
+                    let shift = 64 - 8 * n as u32;
+                    ((i64::from_le_bytes(wide) << shift) >> shift) as f64
+                }
+                NpyDtype::F32 => f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                NpyDtype::F64 => f64::from_le_bytes(wide),
+            }
+        })
+    }
 }
 
 fn malformed(path: &Path, field: impl Into<String>, expected: impl Into<String>) -> DataError {
@@ -194,28 +226,10 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyArray, DataError> {
             ),
         ));
     }
-    let values = data
-        .chunks_exact(size)
-        .map(|c| {
-            let mut wide = [0u8; 8];
-            wide[..size].copy_from_slice(c);
-            match dtype {
-                NpyDtype::U8 => f64::from(c[0]),
-                NpyDtype::UInt(_) => u64::from_le_bytes(wide) as f64,
-                NpyDtype::Int(n) => {
-                    // Sign-extend from n bytes.
-                    let shift = 64 - 8 * n as u32;
-                    ((i64::from_le_bytes(wide) << shift) >> shift) as f64
-                }
-                NpyDtype::F32 => f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                NpyDtype::F64 => f64::from_le_bytes(wide),
-            }
-        })
-        .collect();
     Ok(NpyArray {
         shape,
         dtype,
-        values,
+        data: data.to_vec(),
     })
 }
 
@@ -295,7 +309,7 @@ pub fn images_from_npy(
         ));
     }
     let mut label_values = Vec::with_capacity(n);
-    for (i, &l) in labels.values.iter().enumerate() {
+    for (i, l) in labels.values().enumerate() {
         if !(0.0..=f64::from(u16::MAX)).contains(&l) {
             return Err(malformed(
                 labels_path,
@@ -306,8 +320,8 @@ pub fn images_from_npy(
         label_values.push(l as u16);
     }
     let floats = matches!(images.dtype, NpyDtype::F32 | NpyDtype::F64);
-    let mut pixels = Vec::with_capacity(images.values.len());
-    for (i, &v) in images.values.iter().enumerate() {
+    let mut pixels = Vec::with_capacity(images.len());
+    for (i, v) in images.values().enumerate() {
         let (valid, pixel) = if floats {
             ((0.0..=1.0).contains(&v), (v * 255.0).round())
         } else {

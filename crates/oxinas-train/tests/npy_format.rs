@@ -52,10 +52,10 @@ fn integer_and_float_arrays_parse_in_every_version() {
     let labels = parse(&npy_bytes(1, "<i8", false, &[3], &i64_bytes(&[2, -1, 7]))).unwrap();
     assert_eq!(labels.shape, vec![3]);
     assert_eq!(labels.dtype, NpyDtype::Int(8));
-    assert_eq!(labels.values, vec![2.0, -1.0, 7.0]);
+    assert_eq!(labels.values().collect::<Vec<_>>(), vec![2.0, -1.0, 7.0]);
     let bytes: Vec<u8> = [-3i16, 300].iter().flat_map(|v| v.to_le_bytes()).collect();
     let small = parse(&npy_bytes(2, "<i2", false, &[2], &bytes)).unwrap();
-    assert_eq!(small.values, vec![-3.0, 300.0]);
+    assert_eq!(small.values().collect::<Vec<_>>(), vec![-3.0, 300.0]);
     let floats = parse(&npy_bytes(
         3,
         "<f4",
@@ -65,11 +65,14 @@ fn integer_and_float_arrays_parse_in_every_version() {
     ))
     .unwrap();
     assert_eq!(
-        (floats.shape.clone(), floats.values),
+        (floats.shape.clone(), floats.values().collect::<Vec<_>>()),
         (vec![1, 2], vec![0.5, 1.0])
     );
     let bytes = parse(&npy_bytes(1, "|u1", false, &[2, 2], &[0, 1, 254, 255])).unwrap();
-    assert_eq!(bytes.values, vec![0.0, 1.0, 254.0, 255.0]);
+    assert_eq!(
+        bytes.values().collect::<Vec<_>>(),
+        vec![0.0, 1.0, 254.0, 255.0]
+    );
 }
 
 #[test]
