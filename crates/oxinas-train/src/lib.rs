@@ -11,6 +11,7 @@ pub mod backend;
 mod batch_norm;
 mod cifar_binary;
 mod classifier;
+mod data_settings;
 mod data_split;
 mod digits_csv;
 mod forward_context;
@@ -35,6 +36,7 @@ pub mod zero_cost;
 pub use batch_norm::batch_norm_2d;
 pub use cifar_binary::{CifarKind, parse_cifar, read_cifar};
 pub use classifier::ImageClassifier;
+pub use data_settings::{DataSettings, DatasetName};
 pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three, split_with_test};
 pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_digits_csv};
 pub use forward_context::{ForwardContext, NormMode};
@@ -59,8 +61,6 @@ pub use npy_format::{
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{ConvShape, ReluConvBn};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
-pub use train_evaluator::{
-    DatasetName, TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings,
-};
+pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};

@@ -1,6 +1,6 @@
 //! An [`Evaluator`] that trains every architecture for real.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -14,29 +14,12 @@ use oxinas_core::{
 use oxinas_spaces::Nb201Arch;
 
 use crate::backend::CpuTrainBackend;
-use crate::data_split::{DataSplits, seeded_subset, split_three, split_with_test};
-use crate::digits_csv::{digits_fixture_path, read_digits};
-use crate::idx_format::{FASHION_MNIST_DIR, FASHION_MNIST_FILES, read_fashion_mnist};
+use crate::data_settings::{DataSettings, DatasetName};
+use crate::data_split::DataSplits;
 use crate::nb201_network::{Nb201Network, Nb201NetworkConfig};
-use crate::npy_format::{NPY_FILES, read_npy_dir};
 use crate::param_count::trainable_params;
 use crate::train_settings::{OptimizerSettings, TrainSettings};
 use crate::trainer::{EpochReport, train};
-
-/// The data sets a [`TrainEvaluator`] trains on: two that need no download,
-/// and a directory of NumPy arrays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DatasetName {
-    /// The 8x8 digits fixture shipped with this crate (1,797 images).
-    Digits,
-    /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (or `data_dir`).
-    FashionMnist,
-    /// Your own images as NumPy arrays: `train_images.npy`,
-    /// `train_labels.npy`, `test_images.npy` and `test_labels.npy` in
-    /// `data_dir` (layouts: [`images_from_npy`](crate::images_from_npy)).
-    Npy,
-}
 
 /// Settings of a [`TrainEvaluator`], as they appear in an experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,21 +62,7 @@ pub struct TrainEvaluatorSettings {
 impl TrainEvaluatorSettings {
     /// The files the data set is read from (for a run manifest's checksums).
     pub fn data_files(&self) -> Vec<PathBuf> {
-        match self.dataset {
-            DatasetName::Digits => vec![digits_fixture_path()],
-            DatasetName::FashionMnist => {
-                let dir = self
-                    .data_dir
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR));
-                FASHION_MNIST_FILES.iter().map(|f| dir.join(f)).collect()
-            }
-            DatasetName::Npy => self
-                .data_dir
-                .iter()
-                .flat_map(|dir| NPY_FILES.iter().map(|f| dir.join(f)))
-                .collect(),
-        }
+        self.data().data_files()
     }
 }
 
@@ -143,20 +112,7 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
                 return Err(ConfigError::new(field, "must be at least 1").into());
             }
         }
-        if settings.dataset == DatasetName::Npy && settings.data_dir.is_none() {
-            return Err(ConfigError::new(
-                "data_dir",
-                format!(
-                    "the directory holding {} (required for dataset \"npy\")",
-                    NPY_FILES.join(", ")
-                ),
-            )
-            .into());
-        }
-        if settings.subset.is_some_and(|n| n < 10) {
-            return Err(ConfigError::new("subset", "at least 10 training images").into());
-        }
-        let splits = load_splits(&settings)?;
+        let splits = settings.data().load()?;
         let evaluator = Self {
             settings,
             splits: Arc::new(splits),
@@ -216,52 +172,19 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
     }
 }
 
-fn load_splits(settings: &TrainEvaluatorSettings) -> Result<DataSplits, TrainEvaluatorError> {
-    let seed = settings.seed;
-    let mut splits = match settings.dataset {
-        DatasetName::Digits => {
-            let data = read_digits()?;
-            let validation = settings.validation_size.unwrap_or(300);
-            split_three(&data, validation, 300, seed)?
+impl TrainEvaluatorSettings {
+    /// The data part of the settings.
+    pub fn data(&self) -> DataSettings {
+        DataSettings {
+            dataset: self.dataset,
+            subset: self.subset,
+            seed: self.seed,
+            downsample: self.downsample,
+            validation_size: self.validation_size,
+            test_size: self.test_size,
+            data_dir: self.data_dir.clone(),
         }
-        DatasetName::FashionMnist => {
-            let dir = settings
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR));
-            let (train, test) = read_fashion_mnist(&dir)?;
-            let default_validation = settings.subset.map_or(5_000, |n| (n / 4).clamp(1, 5_000));
-            split_with_test(
-                &train,
-                test,
-                settings.validation_size.unwrap_or(default_validation),
-                seed,
-            )?
-        }
-        DatasetName::Npy => {
-            let dir = settings.data_dir.as_deref().unwrap_or(Path::new("."));
-            let (train, test) = read_npy_dir(dir)?;
-            let default_validation = (train.len() / 10).clamp(1, 5_000);
-            split_with_test(
-                &train,
-                test,
-                settings.validation_size.unwrap_or(default_validation),
-                seed,
-            )?
-        }
-    };
-    if let Some(n) = settings.subset {
-        splits.train = seeded_subset(&splits.train, n, derive_seed(seed, &[1]));
     }
-    if let Some(n) = settings.test_size {
-        splits.test = seeded_subset(&splits.test, n, derive_seed(seed, &[2]));
-    }
-    if let Some(factor) = settings.downsample.filter(|&f| f > 1) {
-        splits.train = splits.train.downsample(factor);
-        splits.validation = splits.validation.downsample(factor);
-        splits.test = splits.test.downsample(factor);
-    }
-    Ok(splits)
 }
 
 impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
