@@ -15,7 +15,7 @@ use rand::Rng;
 use oxinas_core::seed::SeededRng;
 
 /// A tensor of `shape` drawn from `U(-bound, bound)`.
-pub(crate) fn uniform<B: Backend, const D: usize>(
+pub fn uniform<B: Backend, const D: usize>(
     shape: [usize; D],
     bound: f64,
     rng: &mut SeededRng,
@@ -28,7 +28,7 @@ pub(crate) fn uniform<B: Backend, const D: usize>(
 }
 
 /// A trainable parameter drawn from PyTorch's default for a layer with `fan_in` inputs.
-pub(crate) fn default_param<B: Backend, const D: usize>(
+pub fn default_param<B: Backend, const D: usize>(
     shape: [usize; D],
     fan_in: usize,
     rng: &mut SeededRng,

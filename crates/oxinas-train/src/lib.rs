@@ -19,7 +19,7 @@ mod grad_clipping;
 mod idx_format;
 mod image_batch;
 mod image_dataset;
-mod init;
+pub mod init;
 mod lr_schedule;
 mod naslib_zero_cost;
 mod nb101_network;
@@ -59,7 +59,7 @@ pub use npy_format::{
     NPY_FILES, NpyArray, NpyDtype, images_from_npy, parse_npy, read_npy, read_npy_dir,
 };
 pub use param_count::trainable_params;
-pub use relu_conv_bn::{ConvShape, ReluConvBn};
+pub use relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
 pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};

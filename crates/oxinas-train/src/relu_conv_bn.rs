@@ -41,7 +41,7 @@ impl ConvShape {
 }
 
 /// A bias-free convolution initialised from `rng` (PyTorch's default distribution).
-pub(crate) fn conv_without_bias<B: Backend>(
+pub fn conv_without_bias<B: Backend>(
     shape: ConvShape,
     rng: &mut SeededRng,
     device: &B::Device,
@@ -72,7 +72,7 @@ pub(crate) fn conv_without_bias<B: Backend>(
 }
 
 /// Batch norm with learnable scale and shift, PyTorch's epsilon and momentum.
-pub(crate) fn batch_norm<B: Backend>(channels: usize, device: &B::Device) -> BatchNorm<B> {
+pub fn batch_norm<B: Backend>(channels: usize, device: &B::Device) -> BatchNorm<B> {
     BatchNormConfig::new(channels)
         .with_epsilon(1e-5)
         .with_momentum(0.1)
