@@ -10,6 +10,7 @@
 //!   any search's history to its Pareto front and measure its hypervolume.
 
 mod acquisition;
+pub mod convex_hull;
 mod local_search;
 mod model_guided_search;
 mod multi_objective_evolution;
