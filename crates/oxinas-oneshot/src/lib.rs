@@ -9,3 +9,7 @@
 //! Everything is generic over a Burn backend and seeded: the same seed gives
 //! the same search whatever the thread count. The library never prints; long
 //! work reports progress through callbacks.
+
+pub mod petridish;
+
+pub use petridish::{PetridishProgress, PetridishReport, PetridishSettings, run_petridish};
