@@ -150,6 +150,7 @@ trait DrawArea {
         fronts: &[(String, Vec<(f64, f64)>)],
         goal: Goal,
     ) -> DrawResult;
+    fn draw_cost_error(&self, plot: &CostErrorPlot<'_>) -> DrawResult;
 }
 
 impl<DB: DrawingBackend> DrawArea for DrawingArea<DB, Shift>
@@ -232,6 +233,95 @@ where
             .draw()?;
         Ok(())
     }
+
+    fn draw_cost_error(&self, plot: &CostErrorPlot<'_>) -> DrawResult {
+        self.fill(&WHITE)?;
+        let all = plot.models.iter().chain(plot.hull);
+        let (x_min, x_max, y_min, y_max) = all.fold(
+            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
+            |acc, p| (acc.0.min(p.0), acc.1.max(p.0), acc.2.min(p.1), acc.3.max(p.1)),
+        );
+        let (x_min, x_max, y_min, y_max) = if x_min.is_finite() && y_min.is_finite() {
+            (x_min, x_max, y_min, y_max)
+        } else {
+            (0.0, 1.0, 0.0, 1.0)
+        };
+        let x_pad = ((x_max - x_min) * 0.05).max(1e-6);
+        let y_pad = ((y_max - y_min) * 0.08).max(1e-6);
+        let mut chart = ChartBuilder::on(self)
+            .caption(plot.title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(65)
+            .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), (y_min - y_pad)..(y_max + y_pad))?;
+        chart
+            .configure_mesh()
+            .x_desc(plot.cost_label)
+            .y_desc(plot.error_label)
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 16))
+            .draw()?;
+        let (model_colour, hull_colour) = (COLOURS[0], COLOURS[1]);
+        chart
+            .draw_series(
+                plot.models
+                    .iter()
+                    .map(|p| Circle::new(*p, 4, model_colour.mix(0.6).filled())),
+            )?
+            .label("models")
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, model_colour.filled()));
+        chart
+            .draw_series(LineSeries::new(
+                plot.hull.iter().copied(),
+                hull_colour.stroke_width(2),
+            ))?
+            .label(plot.hull_label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], hull_colour.stroke_width(2))
+            });
+        chart.draw_series(
+            plot.hull
+                .iter()
+                .map(|p| Circle::new(*p, 5, hull_colour.filled())),
+        )?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// A scatter of models by cost and error with a highlighted front (a hull),
+/// as plain data.
+pub(crate) struct CostErrorPlot<'a> {
+    /// The figure's title.
+    pub title: &'a str,
+    /// The x axis: what the cost is.
+    pub cost_label: &'a str,
+    /// The y axis: what the error is.
+    pub error_label: &'a str,
+    /// Every model as (cost, error).
+    pub models: &'a [(f64, f64)],
+    /// The front's points, by increasing cost, joined by a line.
+    pub hull: &'a [(f64, f64)],
+    /// The front's legend entry.
+    pub hull_label: &'a str,
+}
+
+/// Draws `plot` as `dir/stem.svg` and `dir/stem.png`.
+pub(crate) fn draw_cost_error_plot(
+    dir: &Path,
+    stem: &str,
+    size: (u32, u32),
+    plot: &CostErrorPlot<'_>,
+) -> Result<(), ExperimentError> {
+    register_bundled_font();
+    std::fs::create_dir_all(dir).map_err(|e| plot_error(dir, e))?;
+    draw_both(dir, stem, size, |root| root.draw_cost_error(plot))
 }
 
 fn draw_panels(

@@ -211,6 +211,7 @@ fn tiny_settings(threads: usize) -> PetridishSettings {
         candidate_lr: 0.05,
         l1_penalty: 1e-3,
         child_epochs: 1,
+        child_lr: 0.02,
         compare_from_scratch: false,
         threads,
         train: TrainSettings {

@@ -65,6 +65,8 @@ pub fn run_petridish<B: AutodiffBackend>(
     let measure = settings.cost;
     let child_settings = TrainSettings {
         epochs: settings.child_epochs,
+        lr: settings.child_lr,
+        warmup_epochs: 0,
         ..settings.train.clone()
     };
     let record = |id: usize,

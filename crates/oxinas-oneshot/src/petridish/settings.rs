@@ -36,6 +36,9 @@ pub struct PetridishSettings {
     pub l1_penalty: f64,
     /// Epochs a child trains from its parent's weights.
     pub child_epochs: usize,
+    /// Peak learning rate of a child's training (lower than `train.lr`: the
+    /// child starts from trained weights).
+    pub child_lr: f64,
     /// Also train every gallery model from scratch for `train.epochs` and
     /// report both errors.
     #[serde(default)]
@@ -91,6 +94,12 @@ impl PetridishSettings {
             return Err(ConfigError::new(
                 "candidate_lr",
                 format!("a positive number, found {}", self.candidate_lr),
+            ));
+        }
+        if !(self.child_lr > 0.0 && self.child_lr.is_finite()) || self.train.min_lr > self.child_lr {
+            return Err(ConfigError::new(
+                "child_lr",
+                format!("a positive number, at least train.min_lr, found {}", self.child_lr),
             ));
         }
         if !(self.l1_penalty >= 0.0 && self.l1_penalty.is_finite()) {
