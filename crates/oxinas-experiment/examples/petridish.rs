@@ -18,7 +18,10 @@ impl Progress for Lines {
     }
     fn advance(&self, done: u64) {
         let done = self.done.fetch_add(done, Ordering::Relaxed) + done;
-        eprintln!("trained {done} of ~{} models", self.total.load(Ordering::Relaxed));
+        eprintln!(
+            "trained {done} of ~{} models",
+            self.total.load(Ordering::Relaxed)
+        );
     }
     fn finish(&self) {}
 }

@@ -238,8 +238,20 @@ where
         self.fill(&WHITE)?;
         let all = plot.models.iter().chain(plot.hull);
         let (x_min, x_max, y_min, y_max) = all.fold(
-            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY),
-            |acc, p| (acc.0.min(p.0), acc.1.max(p.0), acc.2.min(p.1), acc.3.max(p.1)),
+            (
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |acc, p| {
+                (
+                    acc.0.min(p.0),
+                    acc.1.max(p.0),
+                    acc.2.min(p.1),
+                    acc.3.max(p.1),
+                )
+            },
         );
         let (x_min, x_max, y_min, y_max) = if x_min.is_finite() && y_min.is_finite() {
             (x_min, x_max, y_min, y_max)
@@ -253,7 +265,10 @@ where
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(65)
-            .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), (y_min - y_pad)..(y_max + y_pad))?;
+            .build_cartesian_2d(
+                (x_min - x_pad)..(x_max + x_pad),
+                (y_min - y_pad)..(y_max + y_pad),
+            )?;
         chart
             .configure_mesh()
             .x_desc(plot.cost_label)

@@ -139,21 +139,16 @@ pub fn run_petridish_config(
     progress.start(planned as u64);
     let start = std::time::Instant::now();
     let device = Default::default();
-    let report = run_petridish::<CpuTrainBackend>(
-        &splits,
-        settings,
-        config.seed,
-        &device,
-        &mut |event| {
+    let report =
+        run_petridish::<CpuTrainBackend>(&splits, settings, config.seed, &device, &mut |event| {
             if matches!(event, PetridishProgress::ModelTrained { .. }) {
                 progress.advance(1);
             }
-        },
-    )
-    .map_err(|source| ExperimentError::Setting {
-        path: config_path.to_owned(),
-        source,
-    })?;
+        })
+        .map_err(|source| ExperimentError::Setting {
+            path: config_path.to_owned(),
+            source,
+        })?;
     progress.finish();
     let run = PetridishRunReport {
         name: config.name.clone(),
@@ -166,7 +161,10 @@ pub fn run_petridish_config(
     };
     let json = serde_json::to_string_pretty(&run).unwrap_or_default();
     write_file(&dir.join("report.json"), json.as_bytes())?;
-    write_file(&dir.join("gallery.csv"), gallery_csv(&run.report).as_bytes())?;
+    write_file(
+        &dir.join("gallery.csv"),
+        gallery_csv(&run.report).as_bytes(),
+    )?;
     draw_gallery(&dir.join("plots"), &config.name, &run.report)?;
     Ok(summary(&run, &dir))
 }
@@ -247,7 +245,11 @@ fn summary(run: &PetridishRunReport, dir: &Path) -> String {
     );
     for m in &report.models {
         let parent = m.parent.map(|p| p.to_string()).unwrap_or_default();
-        let mark = if report.gallery.contains(&m.id) { "*" } else { " " };
+        let mark = if report.gallery.contains(&m.id) {
+            "*"
+        } else {
+            " "
+        };
         let _ = writeln!(
             out,
             "{:>4} {:>6} {:>10} {:>10} {:>9.4} {:>9.4} {mark}{}",

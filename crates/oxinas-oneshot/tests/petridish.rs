@@ -259,3 +259,38 @@ fn search_is_the_same_on_one_and_two_threads() {
         assert!(a.cost < b.cost && a.validation_error > b.validation_error);
     }
 }
+
+#[test]
+fn children_of_a_trained_parent_learn() {
+    // Every child's training moves it away from its parent: validation
+    // errors or weights differ, which a frozen child (a stored model whose
+    // parameters lost their gradient mark) would not show.
+    let data = DataSettings {
+        dataset: DatasetName::Digits,
+        subset: Some(200),
+        seed: 0,
+        downsample: None,
+        validation_size: Some(100),
+        test_size: Some(100),
+        data_dir: None,
+    };
+    let splits = data.load().unwrap();
+    let mut settings = tiny_settings(1);
+    settings.rounds = 1;
+    settings.parents_per_round = 1;
+    settings.layer_sizes = vec![1, 2, 3];
+    settings.child_lr = 0.1;
+    settings.child_epochs = 2;
+    let report =
+        run_petridish::<Ad>(&splits, &settings, 3, &Default::default(), &mut |_| {}).unwrap();
+    assert_eq!(report.models.len(), 4);
+    let parent = &report.models[0];
+    let changed = report.models[1..]
+        .iter()
+        .filter(|m| {
+            (m.validation_error - parent.validation_error).abs() > 1e-9
+                || (m.test_error - parent.test_error).abs() > 1e-9
+        })
+        .count();
+    assert!(changed >= 2, "{:?}", report.models);
+}

@@ -5,8 +5,13 @@
 //! picked on the calling thread, each parent's candidate phase is one job,
 //! and each child's training is one job. Every job draws from a seed derived
 //! from the search seed and the model's id, so the search is the same for
-//! any thread count.
+//! any thread count. Models cross threads as plain (non-autodiff) modules
+//! and each job rebuilds its own autodiff copy: jobs never share autodiff
+//! nodes (Burn's autodiff graph is not meant to be shared between threads)
+//! nor batch-norm statistics.
 
+use burn::module::{AutodiffModule, Module, ModuleMapper, Param};
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 
 use oxinas_core::ConfigError;
@@ -72,11 +77,10 @@ pub fn run_petridish<B: AutodiffBackend>(
     let record = |id: usize,
                   parent: Option<usize>,
                   round: usize,
-                  network: &PetridishNetwork<B>,
+                  architecture: MacroArchitecture,
                   report: &TrainReport,
                   epochs: usize,
                   lineage_epochs: usize| {
-        let architecture = network.architecture();
         let failed = report.failure.is_some();
         PetridishModel {
             id,
@@ -120,12 +124,12 @@ pub fn run_petridish<B: AutodiffBackend>(
         0,
         None,
         0,
-        &seed_network,
+        seed_network.architecture(),
         &seed_report,
         epochs,
         epochs,
     )];
-    let mut networks = vec![seed_network];
+    let mut networks: Vec<PetridishNetwork<B::InnerBackend>> = vec![seed_network.valid()];
     let mut search_epochs = epochs;
     progress(&PetridishProgress::ModelTrained {
         id: 0,
@@ -159,56 +163,61 @@ pub fn run_petridish<B: AutodiffBackend>(
         expanded.extend(&parents);
 
         // Candidates queue: one candidate phase per parent, a new layer per layer size.
-        let layers: Vec<Vec<GrownLayer<B>>> = run_jobs(&parents, settings.threads, |_, &p| {
-            let parent = &networks[p];
-            let inputs = candidate_inputs(
-                &parent.architecture(),
-                &settings.ops,
-                settings.candidate_sources,
-            );
-            let phase_seed = derive_seed(seed, &[stream::CANDIDATES, p as u64]);
-            let mut rng = rng_from_seed(derive_seed(phase_seed, &[0]));
-            let candidates = CandidateLayer::new(inputs, frame.channels, &mut rng, device);
-            let candidates = train_candidates(
-                parent,
-                candidates,
-                splits,
-                &settings.train,
-                settings.candidate_epochs,
-                settings.candidate_lr,
-                settings.l1_penalty,
-                derive_seed(phase_seed, &[1]),
-                device,
-            );
-            let ranked = candidates.ranked();
-            settings
-                .layer_sizes
-                .iter()
-                .map(|&size| {
-                    let chosen = &ranked[..size.min(ranked.len())];
-                    candidates.layer_from(chosen, device)
-                })
-                .collect()
-        });
+        let layers: Vec<Vec<GrownLayer<B::InnerBackend>>> =
+            run_jobs(&parents, settings.threads, |_, &p| {
+                let parent = trainable::<B>(&networks[p]);
+                let inputs = candidate_inputs(
+                    &parent.architecture(),
+                    &settings.ops,
+                    settings.candidate_sources,
+                );
+                let phase_seed = derive_seed(seed, &[stream::CANDIDATES, p as u64]);
+                let mut rng = rng_from_seed(derive_seed(phase_seed, &[0]));
+                let candidates = CandidateLayer::new(inputs, frame.channels, &mut rng, device);
+                let candidates = train_candidates(
+                    &parent,
+                    candidates,
+                    splits,
+                    &settings.train,
+                    settings.candidate_epochs,
+                    settings.candidate_lr,
+                    settings.l1_penalty,
+                    derive_seed(phase_seed, &[1]),
+                    device,
+                );
+                let ranked = candidates.ranked();
+                settings
+                    .layer_sizes
+                    .iter()
+                    .map(|&size| {
+                        let chosen = &ranked[..size.min(ranked.len())];
+                        candidates.layer_from(chosen, device).valid()
+                    })
+                    .collect()
+            });
         search_epochs += settings.candidate_epochs * parents.len();
 
         // Children queue: each child is its parent's weights plus a zero-scaled layer.
-        let mut children: Vec<(usize, usize, PetridishNetwork<B>)> = Vec::new();
+        let mut children: Vec<(usize, usize, GrownLayer<B::InnerBackend>)> = Vec::new();
         for (&p, new_layers) in parents.iter().zip(layers) {
             for layer in new_layers {
                 let id = models.len() + children.len();
-                children.push((id, p, networks[p].isolated().with_layer(layer)));
+                children.push((id, p, layer));
             }
         }
-        let trained = run_jobs(&children, settings.threads, |_, (id, _, child)| {
+        let trained = run_jobs(&children, settings.threads, |_, (id, p, layer)| {
+            let child = trainable::<B>(&networks[*p])
+                .with_layer(GrownLayer::from_inner(layer.clone()))
+                .map(&mut RequireGrad);
             train(
-                child.isolated(),
+                child,
                 splits,
                 &child_settings,
                 derive_seed(seed, &[stream::TRAIN, *id as u64]),
                 device,
                 &mut |_| {},
             )
+            .map(|(network, report)| (network.valid(), report))
         });
         for ((id, p, _), result) in children.into_iter().zip(trained) {
             let (network, report) = result?;
@@ -218,7 +227,7 @@ pub fn run_petridish<B: AutodiffBackend>(
                 id,
                 Some(p),
                 round,
-                &network,
+                network.architecture(),
                 &report,
                 settings.child_epochs,
                 lineage,
@@ -299,4 +308,25 @@ pub fn run_petridish<B: AutodiffBackend>(
         comparison,
         search_epochs,
     })
+}
+
+/// An autodiff copy of a stored model with fresh autodiff leaves and its own
+/// batch-norm statistics, every parameter trainable.
+fn trainable<B: AutodiffBackend>(
+    stored: &PetridishNetwork<B::InnerBackend>,
+) -> PetridishNetwork<B> {
+    PetridishNetwork::from_inner(stored.clone()).map(&mut RequireGrad)
+}
+
+/// Marks every float tensor of a module as requiring gradients. A module
+/// that came out of an optimizer step does not keep that mark through
+/// `valid()` and `from_inner`, so a stored model would otherwise be frozen.
+/// (Batch-norm running statistics are marked too, which is harmless: they
+/// are detached whenever they are updated.)
+struct RequireGrad;
+
+impl<B: AutodiffBackend> ModuleMapper<B> for RequireGrad {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        param.map(|tensor| tensor.require_grad())
+    }
 }

@@ -96,10 +96,14 @@ impl PetridishSettings {
                 format!("a positive number, found {}", self.candidate_lr),
             ));
         }
-        if !(self.child_lr > 0.0 && self.child_lr.is_finite()) || self.train.min_lr > self.child_lr {
+        if !(self.child_lr > 0.0 && self.child_lr.is_finite()) || self.train.min_lr > self.child_lr
+        {
             return Err(ConfigError::new(
                 "child_lr",
-                format!("a positive number, at least train.min_lr, found {}", self.child_lr),
+                format!(
+                    "a positive number, at least train.min_lr, found {}",
+                    self.child_lr
+                ),
             ));
         }
         if !(self.l1_penalty >= 0.0 && self.l1_penalty.is_finite()) {
