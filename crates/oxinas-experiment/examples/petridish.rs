@@ -1,6 +1,9 @@
 //! Runs a Petridish config and prints the gallery summary:
 //! `cargo run -p oxinas-experiment --example petridish -- CONFIG [RUN_DIR] [THREADS]`.
 
+// A command-line program: printing is its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 

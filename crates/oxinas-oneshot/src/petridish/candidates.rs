@@ -80,7 +80,7 @@ impl<B: Backend> CandidateLayer<B> {
         let mut sum: Option<Tensor<B, 4>> = None;
         for (k, (input, op)) in self.inputs.iter().zip(&self.ops).enumerate() {
             let x = stop_gradient(maps[input.source].clone());
-            let alpha = weights.clone().slice([k..k + 1]).reshape([1, 1, 1, 1]);
+            let alpha = weights.clone().narrow(0, k, 1).reshape([1, 1, 1, 1]);
             let y = op.forward(x, ctx) * alpha;
             sum = Some(match sum {
                 Some(s) => s + y,
