@@ -9,3 +9,9 @@
 //! Everything is generic over a Burn backend and seeded: the same seed gives
 //! the same search whatever the thread count. The library never prints; long
 //! work reports progress through callbacks.
+
+mod batch_standardize;
+mod nb201_supernet;
+
+pub use batch_standardize::standardize_batch;
+pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
