@@ -10,8 +10,20 @@
 //! the same search whatever the thread count. The library never prints; long
 //! work reports progress through callbacks.
 
+mod architecture_weights;
 mod batch_standardize;
+mod darts_search;
+mod darts_settings;
+mod module_shift;
 mod nb201_supernet;
+mod oneshot_error;
+mod supernet_evaluation;
 
+pub use architecture_weights::{Nb201ArchWeights, derive_arch, mean_entropy};
 pub use batch_standardize::standardize_batch;
+pub use darts_search::{DartsEpoch, DartsReport, run_darts};
+pub use darts_settings::{DartsOrder, DartsSettings};
+pub use module_shift::shift_by_gradients;
 pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
+pub use oneshot_error::OneShotError;
+pub use supernet_evaluation::supernet_accuracy;

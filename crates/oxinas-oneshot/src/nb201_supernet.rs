@@ -143,7 +143,12 @@ struct SupernetReduction<B: Backend> {
 }
 
 impl<B: Backend> SupernetReduction<B> {
-    fn new(channels_in: usize, channels_out: usize, rng: &mut SeededRng, device: &B::Device) -> Self {
+    fn new(
+        channels_in: usize,
+        channels_out: usize,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
         let conv = |channels_in, stride, kernel| ConvShape {
             channels_in,
             channels_out,
