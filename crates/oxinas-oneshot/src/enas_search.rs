@@ -1,0 +1,301 @@
+//! ENAS (Pham et al., ICML 2018) on the NAS-Bench-201 supernet: shared
+//! weights trained on cells sampled by the controller, alternating with
+//! controller updates by REINFORCE on the shared-weight validation accuracy
+//! of its samples; the final cell is the best of the final controller's
+//! samples on the validation split.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer, SgdConfig};
+use burn::record::{BinFileRecorder, FullPrecisionSettings};
+use burn::tensor::ElementConversion;
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use oxinas_core::ConfigError;
+use oxinas_core::seed::{derive_seed, rng_from_seed};
+use oxinas_spaces::Nb201Arch;
+use oxinas_train::{
+    CosineSchedule, DataSplits, ImageBatcher, Nb201NetworkConfig, Normalization, clip_global_norm,
+    correct_predictions, smoothed_cross_entropy,
+};
+
+use crate::enas_controller::EnasController;
+use crate::enas_settings::EnasSettings;
+use crate::nb201_supernet::Nb201Supernet;
+use crate::oneshot_error::OneShotError;
+use crate::reinforce::Reinforce;
+use crate::supernet_evaluation::{BatchStream, supernet_accuracy};
+
+/// What an ENAS search reports after each epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnasEpoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Epochs in the search.
+    pub epochs: usize,
+    /// Mean training loss of the shared-weight steps (sampled cells).
+    pub train_loss: f64,
+    /// Training accuracy of the sampled cells over the epoch.
+    pub train_accuracy: f64,
+    /// Mean reward (shared-weight validation accuracy of the sampled cell on
+    /// one batch) over the epoch's controller steps.
+    pub mean_reward: f64,
+    /// The controller's most likely cell after the epoch (op digits).
+    pub greedy_arch: String,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+}
+
+/// The result of an ENAS search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnasReport {
+    /// One entry per epoch.
+    pub epochs: Vec<EnasEpoch>,
+    /// The chosen cell (op digits).
+    pub arch: String,
+    /// Validation accuracy of the chosen cell with the shared weights.
+    pub valid_accuracy: f64,
+    /// Test accuracy of the chosen cell with the shared weights (reports only).
+    pub test_accuracy: f64,
+    /// Wall-clock seconds of the search.
+    pub wall_seconds: f64,
+}
+
+/// Seed streams of a search.
+mod stream {
+    pub const SUPERNET: u64 = 1;
+    pub const CONTROLLER: u64 = 2;
+    pub const TRAIN_ORDER: u64 = 3;
+    pub const VALID_ORDER: u64 = 4;
+    pub const SAMPLING: u64 = 5;
+}
+
+/// Runs ENAS on `splits` with `settings`; `seed` fixes the weights, the
+/// controller, the samples and the batch order. After every epoch `progress`
+/// gets the epoch's report and, with `checkpoint_dir`, the supernet and the
+/// controller are written there (`supernet.bin`, `controller.bin`).
+pub fn run_enas<B: AutodiffBackend>(
+    splits: &DataSplits,
+    settings: &EnasSettings,
+    seed: u64,
+    device: &B::Device,
+    checkpoint_dir: Option<&Path>,
+    progress: &mut dyn FnMut(&EnasEpoch),
+) -> Result<EnasReport, OneShotError> {
+    settings.validate()?;
+    if settings.batch_size > splits.train.len().min(splits.validation.len()) {
+        return Err(ConfigError::new(
+            "batch_size",
+            format!(
+                "at most the size of the training ({}) and validation ({}) splits",
+                splits.train.len(),
+                splits.validation.len()
+            ),
+        )
+        .into());
+    }
+    let start = Instant::now();
+    let config = Nb201NetworkConfig {
+        channels: settings.channels,
+        cells_per_stage: settings.cells_per_stage,
+        num_classes: splits.train.num_classes(),
+        input_channels: splits.train.shape().channels,
+    };
+    let mut supernet: Nb201Supernet<B> = Nb201Supernet::new(
+        &config,
+        &mut rng_from_seed(derive_seed(seed, &[stream::SUPERNET])),
+        device,
+    )?;
+    let mut controller: EnasController<B> = EnasController::new(
+        settings.controller_hidden,
+        &mut rng_from_seed(derive_seed(seed, &[stream::CONTROLLER])),
+        device,
+    );
+    let mut weight_optimizer = SgdConfig::new()
+        .with_momentum(Some(
+            MomentumConfig::new()
+                .with_momentum(settings.momentum)
+                .with_dampening(0.0)
+                .with_nesterov(true),
+        ))
+        .with_weight_decay(Some(WeightDecayConfig::new(settings.weight_decay as f32)))
+        .init::<B, Nb201Supernet<B>>();
+    let mut controller_optimizer = AdamConfig::new()
+        .with_epsilon(1e-8)
+        .init::<B, EnasController<B>>();
+    let mut reinforce = Reinforce {
+        baseline: None,
+        baseline_decay: settings.baseline_decay,
+        entropy_weight: settings.entropy_weight,
+        shape: settings.sampling_shape(),
+    };
+
+    let batcher = ImageBatcher {
+        normalization: Normalization::fit(&splits.train),
+        augmentation: None,
+    };
+    let mut train_stream = BatchStream::new(
+        splits.train.len(),
+        settings.batch_size,
+        derive_seed(seed, &[stream::TRAIN_ORDER]),
+    );
+    let mut valid_stream = BatchStream::new(
+        splits.validation.len(),
+        settings.batch_size,
+        derive_seed(seed, &[stream::VALID_ORDER]),
+    );
+    let mut sampling_rng = rng_from_seed(derive_seed(seed, &[stream::SAMPLING]));
+    let steps_per_epoch = settings
+        .steps_per_epoch
+        .map_or(train_stream.batches_per_pass(), |s| {
+            s.min(train_stream.batches_per_pass())
+        });
+    let schedule = CosineSchedule {
+        base_lr: settings.weight_lr,
+        min_lr: settings.weight_min_lr,
+        warmup_steps: 0,
+        total_steps: settings.epochs * steps_per_epoch,
+    };
+    // Batches are never augmented, so this generator is never drawn from.
+    let mut unused_rng = rng_from_seed(0);
+
+    let mut epochs = Vec::new();
+    let mut step = 0;
+    for epoch in 1..=settings.epochs {
+        let epoch_start = Instant::now();
+        // Shared weights, one sampled cell per batch.
+        let (mut train_loss, mut correct, mut seen) = (0.0, 0, 0);
+        for _ in 0..steps_per_epoch {
+            let arch = controller
+                .valid()
+                .sample(reinforce.shape, &mut sampling_rng)
+                .arch;
+            let batch = train_stream.next_batch();
+            let (images, targets) =
+                batcher.batch::<B>(&splits.train, &batch, &mut unused_rng, device);
+            let labels: Vec<usize> = batch.iter().map(|&i| splits.train.label(i)).collect();
+            let logits = supernet.forward_arch(images, &arch);
+            let loss = smoothed_cross_entropy(logits.clone(), &labels, 0.0);
+            let value: f64 = loss.clone().into_scalar().elem();
+            if !value.is_finite() {
+                return Err(OneShotError::Diverged {
+                    what: "shared-weight",
+                    value,
+                    epoch,
+                    step,
+                });
+            }
+            train_loss += value;
+            correct += correct_predictions(logits.detach(), targets);
+            seen += labels.len();
+            let mut grads = GradientsParams::from_grads(loss.backward(), &supernet);
+            clip_global_norm::<B, _>(&supernet, &mut grads, settings.grad_clip_norm);
+            supernet = weight_optimizer.step(schedule.lr(step), supernet, grads);
+            step += 1;
+        }
+        // Controller, rewarded by shared-weight accuracy on a validation batch.
+        let inference = supernet.valid();
+        let mut reward_sum = 0.0;
+        for _ in 0..settings.controller_steps {
+            let batch = valid_stream.next_batch();
+            let (images, targets) = batcher.batch::<B::InnerBackend>(
+                &splits.validation,
+                &batch,
+                &mut unused_rng,
+                device,
+            );
+            let reward = |arch: &Nb201Arch| {
+                correct_predictions(inference.forward_arch(images, arch), targets) as f64
+                    / batch.len() as f64
+            };
+            let (next, _, r) = reinforce.step(
+                controller,
+                &mut controller_optimizer,
+                settings.controller_lr,
+                &mut sampling_rng,
+                reward,
+            );
+            controller = next;
+            reward_sum += r;
+        }
+        let report = EnasEpoch {
+            epoch,
+            epochs: settings.epochs,
+            train_loss: train_loss / steps_per_epoch as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            mean_reward: reward_sum / settings.controller_steps.max(1) as f64,
+            greedy_arch: controller.valid().greedy(reinforce.shape).op_digits(),
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        };
+        if let Some(dir) = checkpoint_dir {
+            save_checkpoint(&supernet, &controller, dir)?;
+        }
+        progress(&report);
+        epochs.push(report);
+    }
+
+    // The best of the final controller's samples on the validation split.
+    let inference = supernet.valid();
+    let final_controller = controller.valid();
+    let accuracy_of = |arch: &Nb201Arch, data| {
+        supernet_accuracy(
+            &inference,
+            arch,
+            data,
+            &batcher,
+            settings.eval_batch_size,
+            device,
+        )
+    };
+    let mut best: Option<(f64, Nb201Arch)> = None;
+    let mut tried = std::collections::HashSet::new();
+    for _ in 0..settings.final_samples {
+        let arch = final_controller
+            .sample(reinforce.shape, &mut sampling_rng)
+            .arch;
+        if !tried.insert(arch) {
+            continue;
+        }
+        let accuracy = accuracy_of(&arch, &splits.validation);
+        if best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+            best = Some((accuracy, arch));
+        }
+    }
+    let (valid_accuracy, arch) = best.expect("final_samples is at least 1");
+    Ok(EnasReport {
+        epochs,
+        arch: arch.op_digits(),
+        valid_accuracy,
+        test_accuracy: accuracy_of(&arch, &splits.test),
+        wall_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn save_checkpoint<B: AutodiffBackend>(
+    supernet: &Nb201Supernet<B>,
+    controller: &EnasController<B>,
+    dir: &Path,
+) -> Result<(), OneShotError> {
+    let recorder = BinFileRecorder::<FullPrecisionSettings>::new();
+    let failed = |path: &Path, e: &dyn std::fmt::Display| OneShotError::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, &e))?;
+    let path = dir.join("supernet");
+    supernet
+        .clone()
+        .save_file(&path, &recorder)
+        .map_err(|e| failed(&path, &e))?;
+    let path = dir.join("controller");
+    controller
+        .clone()
+        .save_file(&path, &recorder)
+        .map_err(|e| failed(&path, &e))?;
+    Ok(())
+}
