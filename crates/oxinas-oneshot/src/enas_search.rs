@@ -8,27 +8,21 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer, SgdConfig};
+use burn::optim::AdamConfig;
 use burn::record::{BinFileRecorder, FullPrecisionSettings};
-use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use oxinas_core::ConfigError;
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_spaces::Nb201Arch;
-use oxinas_train::{
-    CosineSchedule, DataSplits, ImageBatcher, Nb201NetworkConfig, Normalization, clip_global_norm,
-    correct_predictions, smoothed_cross_entropy,
-};
+use oxinas_train::{DataSplits, correct_predictions};
 
 use crate::enas_controller::EnasController;
 use crate::enas_settings::EnasSettings;
 use crate::nb201_supernet::Nb201Supernet;
 use crate::oneshot_error::OneShotError;
 use crate::reinforce::Reinforce;
+use crate::shared_weight_training::SharedWeightTrainer;
 use crate::supernet_evaluation::{BatchStream, supernet_accuracy};
 
 /// What an ENAS search reports after each epoch.
@@ -88,26 +82,15 @@ pub fn run_enas<B: AutodiffBackend>(
     progress: &mut dyn FnMut(&EnasEpoch),
 ) -> Result<EnasReport, OneShotError> {
     settings.validate()?;
-    if settings.batch_size > splits.train.len().min(splits.validation.len()) {
-        return Err(ConfigError::new(
-            "batch_size",
-            format!(
-                "at most the size of the training ({}) and validation ({}) splits",
-                splits.train.len(),
-                splits.validation.len()
-            ),
-        )
-        .into());
-    }
     let start = Instant::now();
-    let config = Nb201NetworkConfig {
-        channels: settings.channels,
-        cells_per_stage: settings.cells_per_stage,
-        num_classes: splits.train.num_classes(),
-        input_channels: splits.train.shape().channels,
-    };
+    let mut trainer = SharedWeightTrainer::<B>::new(
+        splits,
+        &settings.supernet(),
+        derive_seed(seed, &[stream::TRAIN_ORDER]),
+        device,
+    )?;
     let mut supernet: Nb201Supernet<B> = Nb201Supernet::new(
-        &config,
+        &settings.supernet().network(splits),
         &mut rng_from_seed(derive_seed(seed, &[stream::SUPERNET])),
         device,
     )?;
@@ -116,15 +99,6 @@ pub fn run_enas<B: AutodiffBackend>(
         &mut rng_from_seed(derive_seed(seed, &[stream::CONTROLLER])),
         device,
     );
-    let mut weight_optimizer = SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new()
-                .with_momentum(settings.momentum)
-                .with_dampening(0.0)
-                .with_nesterov(true),
-        ))
-        .with_weight_decay(Some(WeightDecayConfig::new(settings.weight_decay as f32)))
-        .init::<B, Nb201Supernet<B>>();
     let mut controller_optimizer = AdamConfig::new()
         .with_epsilon(1e-8)
         .init::<B, EnasController<B>>();
@@ -135,69 +109,25 @@ pub fn run_enas<B: AutodiffBackend>(
         shape: settings.sampling_shape(),
     };
 
-    let batcher = ImageBatcher {
-        normalization: Normalization::fit(&splits.train),
-        augmentation: None,
-    };
-    let mut train_stream = BatchStream::new(
-        splits.train.len(),
-        settings.batch_size,
-        derive_seed(seed, &[stream::TRAIN_ORDER]),
-    );
+    let batcher = trainer.batcher().clone();
     let mut valid_stream = BatchStream::new(
         splits.validation.len(),
         settings.batch_size,
         derive_seed(seed, &[stream::VALID_ORDER]),
     );
     let mut sampling_rng = rng_from_seed(derive_seed(seed, &[stream::SAMPLING]));
-    let steps_per_epoch = settings
-        .steps_per_epoch
-        .map_or(train_stream.batches_per_pass(), |s| {
-            s.min(train_stream.batches_per_pass())
-        });
-    let schedule = CosineSchedule {
-        base_lr: settings.weight_lr,
-        min_lr: settings.weight_min_lr,
-        warmup_steps: 0,
-        total_steps: settings.epochs * steps_per_epoch,
-    };
     // Batches are never augmented, so this generator is never drawn from.
     let mut unused_rng = rng_from_seed(0);
 
     let mut epochs = Vec::new();
-    let mut step = 0;
     for epoch in 1..=settings.epochs {
         let epoch_start = Instant::now();
-        // Shared weights, one sampled cell per batch.
-        let (mut train_loss, mut correct, mut seen) = (0.0, 0, 0);
-        for _ in 0..steps_per_epoch {
-            let arch = controller
-                .valid()
-                .sample(reinforce.shape, &mut sampling_rng)
-                .arch;
-            let batch = train_stream.next_batch();
-            let (images, targets) =
-                batcher.batch::<B>(&splits.train, &batch, &mut unused_rng, device);
-            let labels: Vec<usize> = batch.iter().map(|&i| splits.train.label(i)).collect();
-            let logits = supernet.forward_arch(images, &arch);
-            let loss = smoothed_cross_entropy(logits.clone(), &labels, 0.0);
-            let value: f64 = loss.clone().into_scalar().elem();
-            if !value.is_finite() {
-                return Err(OneShotError::Diverged {
-                    what: "shared-weight",
-                    value,
-                    epoch,
-                    step,
-                });
-            }
-            train_loss += value;
-            correct += correct_predictions(logits.detach(), targets);
-            seen += labels.len();
-            let mut grads = GradientsParams::from_grads(loss.backward(), &supernet);
-            clip_global_norm::<B, _>(&supernet, &mut grads, settings.grad_clip_norm);
-            supernet = weight_optimizer.step(schedule.lr(step), supernet, grads);
-            step += 1;
-        }
+        // Shared weights, one cell sampled from the controller per batch.
+        let sampler = controller.valid();
+        let (next, weights) = trainer.epoch(supernet, || {
+            sampler.sample(reinforce.shape, &mut sampling_rng).arch
+        })?;
+        supernet = next;
         // Controller, rewarded by shared-weight accuracy on a validation batch.
         let inference = supernet.valid();
         let mut reward_sum = 0.0;
@@ -226,8 +156,8 @@ pub fn run_enas<B: AutodiffBackend>(
         let report = EnasEpoch {
             epoch,
             epochs: settings.epochs,
-            train_loss: train_loss / steps_per_epoch as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
+            train_loss: weights.train_loss,
+            train_accuracy: weights.train_accuracy,
             mean_reward: reward_sum / settings.controller_steps.max(1) as f64,
             greedy_arch: controller.valid().greedy(reinforce.shape).op_digits(),
             seconds: epoch_start.elapsed().as_secs_f64(),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use oxinas_core::ConfigError;
 
 use crate::enas_controller::SamplingShape;
+use crate::shared_weight_training::SupernetSettings;
 
 /// Settings of [`run_enas`](crate::run_enas). Missing keys take ENAS' values
 /// (Pham et al., 2018) as the NAS-Bench-201 paper ran it, on its search
@@ -84,6 +85,22 @@ impl EnasSettings {
         SamplingShape {
             temperature: self.temperature,
             tanh_constant: self.tanh_constant,
+        }
+    }
+
+    /// The shared weights' training settings.
+    pub fn supernet(&self) -> SupernetSettings {
+        SupernetSettings {
+            channels: self.channels,
+            cells_per_stage: self.cells_per_stage,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.weight_lr,
+            min_lr: self.weight_min_lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            grad_clip_norm: self.grad_clip_norm,
+            steps_per_epoch: self.steps_per_epoch,
         }
     }
 

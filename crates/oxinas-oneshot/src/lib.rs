@@ -21,6 +21,7 @@ mod module_shift;
 mod nb201_supernet;
 mod oneshot_error;
 mod reinforce;
+mod shared_weight_training;
 mod supernet_evaluation;
 
 pub use architecture_weights::{Nb201ArchWeights, derive_arch, mean_entropy};
@@ -34,4 +35,5 @@ pub use module_shift::shift_by_gradients;
 pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
 pub use oneshot_error::OneShotError;
 pub use reinforce::Reinforce;
+pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
 pub use supernet_evaluation::supernet_accuracy;
