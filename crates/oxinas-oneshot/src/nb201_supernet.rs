@@ -165,7 +165,8 @@ impl<B: Backend> SupernetReduction<B> {
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let branch = self.conv_b.forward(self.conv_a.forward(x.clone()));
-        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
+        // Ceil mode, as the NB201 network: odd sides pool to the strided branch size.
+        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, true);
         branch + self.shortcut.forward(pooled)
     }
 }
