@@ -14,6 +14,7 @@ mod architecture_weights;
 mod batch_standardize;
 mod darts_search;
 mod darts_settings;
+mod darts_supernet;
 mod enas_controller;
 mod enas_search;
 mod enas_settings;
@@ -28,6 +29,9 @@ pub use architecture_weights::{Nb201ArchWeights, derive_arch, mean_entropy};
 pub use batch_standardize::standardize_batch;
 pub use darts_search::{DartsEpoch, DartsReport, run_darts};
 pub use darts_settings::{DartsOrder, DartsSettings};
+pub use darts_supernet::{
+    DARTS_SEARCH_EDGES, DARTS_SEARCH_OPS, DartsSupernet, DartsSupernetConfig,
+};
 pub use enas_controller::{ControllerSample, EnasController, SamplingShape};
 pub use enas_search::{EnasEpoch, EnasReport, run_enas};
 pub use enas_settings::EnasSettings;
