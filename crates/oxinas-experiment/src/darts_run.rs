@@ -1,8 +1,8 @@
-//! `method = "darts"`: DARTS on the NB201 supernet from a config file.
+//! `method = "darts"`: DARTS on the NB201 or the DARTS supernet from a config file.
 
 use serde::Deserialize;
 
-use oxinas_oneshot::{DartsReport, DartsSettings, run_darts};
+use oxinas_oneshot::{DartsReport, DartsSettings, SupernetSpace, run_darts};
 use oxinas_train::DataSettings;
 use oxinas_train::backend::CpuTrainBackend;
 
@@ -48,7 +48,7 @@ pub(crate) fn run_darts_config(
         &mut |e| {
             options.progress.advance(1);
             log(&format!(
-                "epoch {}/{}: train loss {:.4}, arch loss {:.4}, cell {} (valid acc {:.4} with shared weights), mixture entropy {:.3}, {:.1} s",
+                "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} (valid acc {:.4} with shared weights), mixture entropy {:.3}, {:.1} s",
                 e.epoch,
                 e.epochs,
                 e.train_loss,
@@ -81,11 +81,21 @@ fn darts_markdown(
     if !description.is_empty() {
         md += &format!("{description}\n\n");
     }
+    let size = match settings.space {
+        SupernetSpace::Nb201 => format!(
+            "the NB201 supernet, C={} N={}",
+            settings.channels, settings.cells_per_stage
+        ),
+        SupernetSpace::Darts => format!(
+            "the DARTS supernet, C={}, {} layers",
+            settings.channels, settings.layers
+        ),
+    };
     md += &format!(
-        "DARTS ({:?} order) on the NB201 supernet, C={} N={}, {} epochs.\n\n",
-        settings.order, settings.channels, settings.cells_per_stage, settings.epochs
+        "DARTS ({:?} order) on {size}, {} epochs.\n\n",
+        settings.order, settings.epochs
     );
-    md += "| epoch | train loss | arch loss | derived cell | valid acc (shared weights) | mixture entropy | skip edges | seconds |\n";
+    md += "| epoch | train loss | arch loss | derived architecture | valid acc (shared weights) | mixture entropy | skip edges | seconds |\n";
     md += "|---:|---:|---:|---|---:|---:|---:|---:|\n";
     for e in &report.epochs {
         md += &format!(
@@ -101,7 +111,7 @@ fn darts_markdown(
         );
     }
     md += &format!(
-        "\nChosen cell: `{}` ({}), validation accuracy {:.4} and test accuracy {:.4} with the shared weights; {:.1} s in all.\n",
+        "\nChosen architecture: `{}` ({}), validation accuracy {:.4} and test accuracy {:.4} with the shared weights; {:.1} s in all.\n",
         report.arch_string,
         report.arch,
         report.valid_accuracy,

@@ -82,7 +82,11 @@ fn the_tiny_enas_config_searches_and_records_its_run() {
 
 #[test]
 fn full_size_configs_parse_and_name_the_missing_data() {
-    for name in ["darts_cifar10.toml", "enas_cifar10.toml"] {
+    for name in [
+        "darts_cifar10.toml",
+        "darts_space_cifar10.toml",
+        "enas_cifar10.toml",
+    ] {
         let config = workspace_root().join("configs/oneshot").join(name);
         let text = std::fs::read_to_string(&config).unwrap();
         assert!(oneshot_method(&text).is_some());

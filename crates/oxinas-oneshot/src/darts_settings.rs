@@ -15,16 +15,31 @@ pub enum DartsOrder {
     Second,
 }
 
+/// The cell space DARTS searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SupernetSpace {
+    /// NAS-Bench-201 cells on the NB201 macro skeleton (`channels`, `cells_per_stage`).
+    Nb201,
+    /// DARTS cells (normal and reduction) on DARTS' search network (`channels`, `layers`).
+    Darts,
+}
+
 /// Settings of [`run_darts`](crate::run_darts). Missing keys take DARTS'
 /// values for CIFAR-10 (Liu et al., ICLR 2019, §3.1.1) on the NB201 supernet
-/// of the benchmark's search (`C = 16`, `N = 5`).
+/// of the benchmark's search (`C = 16`, `N = 5`); with `space = "darts"`,
+/// DARTS' own search network (`C = 16`, 8 layers).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DartsSettings {
-    /// Supernet stem channels `C`.
+    /// The cell space.
+    pub space: SupernetSpace,
+    /// Supernet channels `C` (NB201: the first stage; DARTS: the first cells).
     pub channels: usize,
-    /// Supernet cells per stage `N`.
+    /// NB201 supernet: cells per stage `N`.
     pub cells_per_stage: usize,
+    /// DARTS supernet: cells `L` (reductions at `L/3` and `2L/3`).
+    pub layers: usize,
     /// Search epochs (passes over the training split).
     pub epochs: usize,
     /// Images per step, for both the weight and the architecture step.
@@ -54,8 +69,10 @@ pub struct DartsSettings {
 impl Default for DartsSettings {
     fn default() -> Self {
         Self {
+            space: SupernetSpace::Nb201,
             channels: 16,
             cells_per_stage: 5,
+            layers: 8,
             epochs: 50,
             batch_size: 64,
             order: DartsOrder::First,
@@ -78,12 +95,19 @@ impl DartsSettings {
         for (field, value) in [
             ("channels", self.channels),
             ("cells_per_stage", self.cells_per_stage),
+            ("layers", self.layers),
             ("epochs", self.epochs),
             ("eval_batch_size", self.eval_batch_size),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(field, "must be at least 1"));
             }
+        }
+        if self.space == SupernetSpace::Darts && self.channels % 2 != 0 {
+            return Err(ConfigError::new(
+                "channels",
+                "an even number for the DARTS space (its factorised reduction halves it)",
+            ));
         }
         if self.batch_size < 2 {
             return Err(ConfigError::new(

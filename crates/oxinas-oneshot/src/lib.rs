@@ -22,13 +22,14 @@ mod module_shift;
 mod nb201_supernet;
 mod oneshot_error;
 mod reinforce;
+mod search_supernet;
 mod shared_weight_training;
 mod supernet_evaluation;
 
-pub use architecture_weights::{Nb201ArchWeights, derive_arch, mean_entropy};
+pub use architecture_weights::{ArchWeights, mean_entropy};
 pub use batch_standardize::standardize_batch;
 pub use darts_search::{DartsEpoch, DartsReport, run_darts};
-pub use darts_settings::{DartsOrder, DartsSettings};
+pub use darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
 pub use darts_supernet::{
     DARTS_SEARCH_EDGES, DARTS_SEARCH_OPS, DartsSupernet, DartsSupernetConfig,
 };
@@ -39,5 +40,6 @@ pub use module_shift::shift_by_gradients;
 pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
 pub use oneshot_error::OneShotError;
 pub use reinforce::Reinforce;
+pub use search_supernet::{Mixture, SearchSupernet};
 pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
 pub use supernet_evaluation::supernet_accuracy;

@@ -3,17 +3,16 @@
 
 use burn::tensor::backend::Backend;
 use oxinas_core::seed::rng_from_seed;
-use oxinas_spaces::Nb201Arch;
 use oxinas_train::{ImageBatcher, ImageDataset, correct_predictions};
 
-use crate::nb201_supernet::Nb201Supernet;
+use crate::search_supernet::SearchSupernet;
 
 /// Accuracy (fraction) of the sub-network of `arch` on `data`, with the
 /// supernet's weights; batch statistics come from each evaluation batch of
 /// `batch_size` images. 0 for an empty data set.
-pub fn supernet_accuracy<B: Backend>(
-    supernet: &Nb201Supernet<B>,
-    arch: &Nb201Arch,
+pub fn supernet_accuracy<B: Backend, S: SearchSupernet<B>>(
+    supernet: &S,
+    arch: &S::Arch,
     data: &ImageDataset,
     batcher: &ImageBatcher,
     batch_size: usize,
