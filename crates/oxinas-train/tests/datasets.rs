@@ -123,7 +123,11 @@ fn a_cifar10_directory_loads_through_data_settings() {
     };
     let splits = settings.load().unwrap();
     assert_eq!(
-        (splits.train.len(), splits.validation.len(), splits.test.len()),
+        (
+            splits.train.len(),
+            splits.validation.len(),
+            splits.test.len()
+        ),
         (15, 5, 3)
     );
     assert_eq!(splits.train.shape().channels, 3);
