@@ -30,7 +30,7 @@ pub use ofa_pipeline::{
     OfaSubnetReport, OfaWallTimes, run_ofa,
 };
 pub use ofa_progressive_shrinking::{OfaEpochReport, OfaPhase, train_phase};
-pub use ofa_search::{OfaSearchError, OfaSearchResult, ofa_evolutionary_search};
+pub use ofa_search::{OfaSearchError, OfaSearchResult, PredictFn, ofa_evolutionary_search};
 pub use ofa_settings::{
     OfaNetworkSettings, OfaPhaseEpochs, OfaPredictorSettings, OfaSearchSettings, OfaSettings,
 };

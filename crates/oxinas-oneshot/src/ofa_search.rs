@@ -25,6 +25,9 @@ const DEPTHS: [u8; 3] = [2, 3, 4];
 /// Draws of a feasible child before falling back to a feasible parent.
 const MAX_TRIES: usize = 500;
 
+/// Scores sub-networks (predicted accuracy, higher is better).
+pub type PredictFn<'a, E> = dyn FnMut(&[OfaArch]) -> Result<Vec<f64>, E> + 'a;
+
 /// Why the search could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OfaSearchError<E: std::error::Error + 'static> {
@@ -117,7 +120,7 @@ fn feasible(
 pub fn ofa_evolutionary_search<E: std::error::Error + 'static>(
     settings: &OfaSearchSettings,
     mflops: &dyn Fn(&OfaArch) -> f64,
-    predict: &mut dyn FnMut(&[OfaArch]) -> Result<Vec<f64>, E>,
+    predict: &mut PredictFn<'_, E>,
     seed: u64,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<OfaSearchResult, OfaSearchError<E>> {
@@ -174,10 +177,7 @@ pub fn ofa_evolutionary_search<E: std::error::Error + 'static>(
 }
 
 /// Pairs each sub-network with its predicted accuracy (a missing score is -inf).
-fn score<E>(
-    archs: Vec<OfaArch>,
-    predict: &mut dyn FnMut(&[OfaArch]) -> Result<Vec<f64>, E>,
-) -> Result<Vec<(OfaArch, f64)>, E> {
+fn score<E>(archs: Vec<OfaArch>, predict: &mut PredictFn<'_, E>) -> Result<Vec<(OfaArch, f64)>, E> {
     let scores = predict(&archs)?;
     Ok(archs
         .into_iter()
@@ -210,7 +210,7 @@ mod tests {
         let mflops = move |a: &OfaArch| ofa_mflops(&network, image, 10, a);
         // A stand-in predictor that prefers bigger networks: the budget binds.
         let mut predict = |archs: &[OfaArch]| -> Result<Vec<f64>, Never> {
-            Ok(archs.iter().map(|a| mflops(a)).collect())
+            Ok(archs.iter().map(&mflops).collect())
         };
         let search = OfaSearchSettings {
             max_mflops: budget,
