@@ -3,8 +3,11 @@
 //! within its FLOPs budget, and the extracted sub-network computes what the
 //! supernet computes for it.
 
+use burn::module::AutodiffModule;
+
 use oxinas_oneshot::{
-    OfaEvaluator, OfaProgress, OfaSettings, largest_arch, ofa_mflops, run_ofa, smallest_arch,
+    OfaEvaluator, OfaPhase, OfaProgress, OfaSettings, OfaSupernet, largest_arch, ofa_mflops,
+    run_ofa, smallest_arch, train_phase,
 };
 use oxinas_train::backend::CpuTrainBackend;
 use oxinas_train::{DataSettings, DatasetName, accuracy};
@@ -80,4 +83,43 @@ fn progressive_shrinking_on_digits_then_search_within_budget() {
         "{standalone} vs {}",
         report.chosen.validation_accuracy
     );
+}
+
+#[test]
+fn the_same_seed_trains_the_same_supernet() {
+    let data = DataSettings {
+        dataset: DatasetName::Digits,
+        subset: Some(96),
+        seed: 1,
+        downsample: None,
+        validation_size: None,
+        test_size: None,
+        data_dir: None,
+    };
+    let splits = data.load().unwrap();
+    let mut settings = OfaSettings::tiny();
+    settings.epochs.kernel = 1;
+    let device = Default::default();
+    let train = |seed: u64| {
+        let mut rng = oxinas_core::seed::rng_from_seed(seed);
+        let model =
+            OfaSupernet::<CpuTrainBackend>::new(&settings.network, 1, 10, &mut rng, &device);
+        let teacher = model.valid();
+        let (model, reports, failure) = train_phase(
+            model,
+            Some(&teacher),
+            OfaPhase::ElasticKernel,
+            &splits,
+            &settings,
+            seed,
+            &device,
+            &mut |_| {},
+        );
+        assert!(failure.is_none());
+        let weights: Vec<f32> = model.classifier.val().into_data().to_vec().unwrap();
+        (reports[0].train_loss, weights)
+    };
+    let first = train(4);
+    assert_eq!(first, train(4));
+    assert_ne!(first, train(5));
 }
