@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         10,
         &mut rng_from_seed(0),
         &device,
-    );
+    )?;
     let teacher = model.clone();
     let teacher = burn::module::AutodiffModule::valid(&teacher);
     let mut optimizer = SgdConfig::new().init::<B, OfaSupernet<B>>();

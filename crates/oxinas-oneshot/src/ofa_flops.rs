@@ -11,7 +11,7 @@ use crate::ofa_settings::OfaNetworkSettings;
 /// Side of a convolution's output: `kernel / 2` padding, so for odd kernels
 /// the size depends only on the stride.
 fn output_side(side: usize, kernel: usize, stride: usize) -> usize {
-    (side + 2 * (kernel / 2) - kernel) / stride + 1
+    (side + 2 * (kernel / 2)).saturating_sub(kernel) / stride.max(1) + 1
 }
 
 /// Multiply-accumulates of sub-network `arch` of the supernet shaped by
@@ -26,17 +26,23 @@ pub fn ofa_macs(
     let mut w = output_side(image.width, 3, network.stem_stride);
     let mut macs = (image.channels * network.stem_channels * 9 * h * w) as u64;
     let mut channels = network.stem_channels;
-    for unit in 0..OFA_UNITS {
-        let width = network.unit_widths[unit];
-        for slot in 0..usize::from(arch.d[unit]).min(OFA_MAX_DEPTH) {
+    // Written with `get` so that settings or an architecture of the wrong
+    // length count what they hold instead of panicking.
+    let units = network
+        .unit_widths
+        .iter()
+        .zip(&network.unit_strides)
+        .take(OFA_UNITS);
+    for (unit, (&width, &unit_stride)) in units.enumerate() {
+        let depth = arch.d.get(unit).map_or(0, |&d| usize::from(d));
+        for slot in 0..depth.min(OFA_MAX_DEPTH) {
             let layer = unit * OFA_MAX_DEPTH + slot;
-            let stride = if slot == 0 {
-                network.unit_strides[unit]
-            } else {
-                1
+            let (Some(&kernel), Some(&expansion)) = (arch.ks.get(layer), arch.e.get(layer)) else {
+                continue;
             };
-            let kernel = usize::from(arch.ks[layer]);
-            let hidden = channels * usize::from(arch.e[layer]);
+            let stride = if slot == 0 { unit_stride } else { 1 };
+            let kernel = usize::from(kernel);
+            let hidden = channels * usize::from(expansion);
             let expand = channels * hidden * h * w;
             h = output_side(h, kernel, stride);
             w = output_side(w, kernel, stride);

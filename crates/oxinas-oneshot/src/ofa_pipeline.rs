@@ -252,7 +252,7 @@ pub fn run_ofa<B: AutodiffBackend>(
         classes,
         &mut init_rng,
         device,
-    );
+    )?;
 
     // Progressive shrinking.
     let train_seed = derive_seed(seed, &[stream::TRAIN]);

@@ -201,7 +201,7 @@ mod tests {
         let device = Default::default();
         let settings = OfaSettings::tiny();
         let mut rng = rng_from_seed(11);
-        let mut net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng, &device);
+        let mut net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng, &device).unwrap();
         // Non-identity kernel transformations and batch-norm parameters, so
         // that a slicing or transformation mistake shows.
         for layer in &mut net.layers {

@@ -25,6 +25,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Int, Tensor, TensorData};
 
+use oxinas_core::ConfigError;
 use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{OFA_LAYERS, OFA_MAX_DEPTH, OFA_UNITS, OfaArch};
 use oxinas_train::init::default_param;
@@ -105,6 +106,12 @@ impl<'a, B: Backend> OfaForward<'a, B> {
     }
 
     /// Normalise with `stats` (evaluation of the sub-network they were measured for).
+    ///
+    /// # Panics
+    ///
+    /// The forward pass panics when `stats` holds fewer batch norms than the
+    /// sub-network runs: statistics of another sub-network are a programming
+    /// error (use [`crate::OfaEvaluator::calibrate`] for the same `arch`).
     pub fn fixed(stats: &'a OfaBnStatistics<B>) -> Self {
         Self {
             source: NormSource::Fixed(stats),
@@ -390,14 +397,24 @@ pub struct OfaSupernet<B: Backend> {
 
 impl<B: Backend> OfaSupernet<B> {
     /// A supernet of shape `network` for images of `image_channels` channels
-    /// and `classes` classes, weights drawn from `rng`.
+    /// and `classes` classes, weights drawn from `rng`; an error names the
+    /// setting `network` gets wrong.
     pub fn new(
         network: &OfaNetworkSettings,
         image_channels: usize,
         classes: usize,
         rng: &mut SeededRng,
         device: &B::Device,
-    ) -> Self {
+    ) -> Result<Self, ConfigError> {
+        network.validate()?;
+        if image_channels == 0 || classes == 0 {
+            return Err(ConfigError::new(
+                "data",
+                format!(
+                    "images with channels and labels with classes, found {image_channels} channels and {classes} classes"
+                ),
+            ));
+        }
         let stem_channels = network.stem_channels;
         let stem = default_param(
             [stem_channels, image_channels, 3, 3],
@@ -421,14 +438,14 @@ impl<B: Backend> OfaSupernet<B> {
         }
         let classifier = default_param([channels, classes], channels, rng, device);
         let classifier_bias = default_param([classes], channels, rng, device);
-        Self {
+        Ok(Self {
             stem,
             stem_norm: OfaNorm::new(stem_channels, device),
             stem_stride: network.stem_stride,
             layers,
             classifier,
             classifier_bias,
-        }
+        })
     }
 
     /// Class logits `[batch, classes]` of sub-network `arch` on `images`.
@@ -569,7 +586,8 @@ mod tests {
     fn sorting_channels_orders_importance_and_keeps_the_full_network() {
         let device = Default::default();
         let settings = OfaSettings::tiny();
-        let net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng_from_seed(3), &device);
+        let net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng_from_seed(3), &device)
+            .unwrap();
         let images = Tensor::<Nd, 4>::random([6, 1, 8, 8], Distribution::Normal(0.0, 1.0), &device);
         let arch = largest_arch();
         let before = values(net.forward(images.clone(), &arch, &OfaForward::batch()));

@@ -86,7 +86,7 @@ fn progressive_shrinking_on_digits_then_search_within_budget() {
 }
 
 #[test]
-fn the_same_seed_trains_the_same_supernet() {
+fn the_same_seed_trains_the_same_supernet_on_any_thread_count() {
     let data = DataSettings {
         dataset: DatasetName::Digits,
         subset: Some(96),
@@ -103,7 +103,8 @@ fn the_same_seed_trains_the_same_supernet() {
     let train = |seed: u64| {
         let mut rng = oxinas_core::seed::rng_from_seed(seed);
         let model =
-            OfaSupernet::<CpuTrainBackend>::new(&settings.network, 1, 10, &mut rng, &device);
+            OfaSupernet::<CpuTrainBackend>::new(&settings.network, 1, 10, &mut rng, &device)
+                .unwrap();
         let teacher = model.valid();
         let (model, reports, failure) = train_phase(
             model,
@@ -122,4 +123,11 @@ fn the_same_seed_trains_the_same_supernet() {
     let first = train(4);
     assert_eq!(first, train(4));
     assert_ne!(first, train(5));
+    // Whatever the thread count.
+    let single = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| train(4));
+    assert_eq!(first, single);
 }
