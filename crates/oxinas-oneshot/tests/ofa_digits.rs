@@ -16,13 +16,14 @@ use oxinas_train::{DataSettings, DatasetName, accuracy};
 fn progressive_shrinking_on_digits_then_search_within_budget() {
     let data = DataSettings {
         dataset: DatasetName::Digits,
-        subset: None,
+        subset: Some(800),
         seed: 0,
         downsample: None,
         validation_size: None,
         test_size: None,
         data_dir: None,
     };
+    // The tiny settings on 800 of the 1,197 training images, to keep the test short.
     let splits = data.load().unwrap();
     let mut settings = OfaSettings::tiny();
     let image = splits.train.shape();
@@ -42,7 +43,7 @@ fn progressive_shrinking_on_digits_then_search_within_budget() {
     assert_eq!(epochs, 8);
 
     // Every size far above chance (0.1) after progressive shrinking (seed 0
-    // measured 0.52, 0.79 and 0.73 for smallest, middle and largest).
+    // measured 0.51, 0.74 and 0.74 for smallest, middle and largest).
     let labels: Vec<&str> = report.sizes.iter().map(|s| s.label.as_str()).collect();
     assert_eq!(labels, ["smallest", "middle", "largest"]);
     for size in &report.sizes {
