@@ -110,6 +110,15 @@ pub enum ExperimentError {
         #[source]
         source: oxinas_oneshot::OneShotError,
     },
+    /// A Once-for-All run stopped.
+    #[error("ofa search of {}: {source}", path.display())]
+    Ofa {
+        /// The config file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: oxinas_oneshot::OfaError,
+    },
     /// A plot could not be drawn.
     #[error("drawing {}: {message}", path.display())]
     Plot {

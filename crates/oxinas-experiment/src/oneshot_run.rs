@@ -203,9 +203,10 @@ pub fn run_oneshot_config(options: OneShotOptions<'_>) -> Result<OneShotSummary,
     match method.as_str() {
         "darts" => crate::darts_run::run_darts_config(options, &text),
         "enas" => crate::enas_run::run_enas_config(options, &text),
+        "ofa" => crate::ofa_run::run_ofa_run_config(options, &text),
         other => Err(ExperimentError::Config {
             path: path.to_owned(),
-            message: format!("method = \"{other}\": expected one of \"darts\", \"enas\""),
+            message: format!("method = \"{other}\": expected one of \"darts\", \"enas\", \"ofa\""),
         }),
     }
 }

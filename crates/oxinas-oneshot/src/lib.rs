@@ -20,6 +20,15 @@ mod enas_search;
 mod enas_settings;
 mod module_shift;
 mod nb201_supernet;
+mod ofa_accuracy_predictor;
+mod ofa_evaluation;
+mod ofa_flops;
+mod ofa_pipeline;
+mod ofa_progressive_shrinking;
+mod ofa_search;
+mod ofa_settings;
+mod ofa_subnet;
+mod ofa_supernet;
 mod oneshot_error;
 mod reinforce;
 mod search_supernet;
@@ -38,6 +47,23 @@ pub use enas_search::{EnasEpoch, EnasReport, run_enas};
 pub use enas_settings::EnasSettings;
 pub use module_shift::shift_by_gradients;
 pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
+pub use ofa_accuracy_predictor::{OFA_ENCODING_LEN, OfaAccuracyPredictor, ofa_encoding};
+pub use ofa_evaluation::OfaEvaluator;
+pub use ofa_flops::{ofa_macs, ofa_mflops};
+pub use ofa_pipeline::{
+    OfaError, OfaOutcome, OfaPhaseReport, OfaPredictorReport, OfaProgress, OfaReport,
+    OfaSubnetReport, OfaWallTimes, run_ofa,
+};
+pub use ofa_progressive_shrinking::{OfaEpochReport, OfaPhase, train_phase};
+pub use ofa_search::{OfaSearchError, OfaSearchResult, PredictFn, ofa_evolutionary_search};
+pub use ofa_settings::{
+    OfaNetworkSettings, OfaPhaseEpochs, OfaPredictorSettings, OfaSearchSettings, OfaSettings,
+};
+pub use ofa_subnet::{OfaExtractError, OfaSubnet, OfaSubnetLayer};
+pub use ofa_supernet::{
+    OFA_BN_EPSILON, OFA_MAX_EXPANSION, OFA_MAX_KERNEL, OfaBnStatistics, OfaForward, OfaMbConv,
+    OfaNorm, OfaSupernet, importance_order, largest_arch, smallest_arch, uniform_arch,
+};
 pub use oneshot_error::OneShotError;
 pub use reinforce::Reinforce;
 pub use search_supernet::{Mixture, SearchSupernet};
