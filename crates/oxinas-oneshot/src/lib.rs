@@ -9,6 +9,44 @@
 //! Everything is generic over a Burn backend and seeded: the same seed gives
 //! the same search whatever the thread count. The library never prints; long
 //! work reports progress through callbacks.
+//!
+//! DARTS on the NAS-Bench-201 cells of a small supernet, on the digits that
+//! ship with `oxinas-train` (the same search runs from a config file with
+//! `cargo xtask experiment configs/oneshot/darts_tiny.toml`):
+//!
+//! ```no_run
+//! use oxinas_oneshot::{DartsSettings, run_darts};
+//! use oxinas_train::backend::CpuTrainBackend;
+//! use oxinas_train::{DataSettings, DatasetName};
+//!
+//! let splits = DataSettings {
+//!     dataset: DatasetName::Digits,
+//!     subset: None,
+//!     seed: 0,
+//!     downsample: None,
+//!     validation_size: None,
+//!     test_size: None,
+//!     data_dir: None,
+//! }
+//! .load()?;
+//! let settings = DartsSettings {
+//!     channels: 4,
+//!     cells_per_stage: 1,
+//!     epochs: 6,
+//!     arch_lr: 0.05,
+//!     ..DartsSettings::default()
+//! };
+//! let report = run_darts::<CpuTrainBackend>(
+//!     &splits,
+//!     &settings,
+//!     0,
+//!     &Default::default(),
+//!     None,
+//!     &mut |epoch| eprintln!("epoch {}: cell {}", epoch.epoch, epoch.arch),
+//! )?;
+//! println!("{} (validation {:.3})", report.arch_string, report.valid_accuracy);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod architecture_weights;
 mod batch_standardize;
