@@ -6,16 +6,14 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer, SgdConfig};
-use burn::record::{BinFileRecorder, FullPrecisionSettings};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use oxinas_core::ConfigError;
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_train::{
     CosineSchedule, DataSplits, ImageBatcher, ImageDataset, Nb201NetworkConfig, Normalization,
@@ -23,13 +21,14 @@ use oxinas_train::{
 };
 
 use crate::architecture_weights::{ArchWeights, mean_entropy};
+use crate::checkpoint::save_module;
 use crate::darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
 use crate::darts_supernet::{DartsSupernet, DartsSupernetConfig};
 use crate::module_shift::shift_by_gradients;
 use crate::nb201_supernet::Nb201Supernet;
 use crate::oneshot_error::OneShotError;
 use crate::search_supernet::{Mixture, SearchSupernet};
-use crate::supernet_evaluation::{BatchStream, supernet_accuracy};
+use crate::supernet_evaluation::{BatchStream, check_batch_size, supernet_accuracy};
 
 /// What a DARTS search reports after each epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,17 +97,7 @@ pub fn run_darts<B: AutodiffBackend>(
     progress: &mut dyn FnMut(&DartsEpoch),
 ) -> Result<DartsReport, OneShotError> {
     settings.validate()?;
-    if settings.batch_size > splits.train.len().min(splits.validation.len()) {
-        return Err(ConfigError::new(
-            "batch_size",
-            format!(
-                "at most the size of the training ({}) and validation ({}) splits",
-                splits.train.len(),
-                splits.validation.len()
-            ),
-        )
-        .into());
-    }
+    check_batch_size(splits, settings.batch_size)?;
     let mut rng = rng_from_seed(derive_seed(seed, &[stream::SUPERNET]));
     let (num_classes, input_channels) = (splits.train.num_classes(), splits.train.shape().channels);
     let search = Search {
@@ -301,7 +290,8 @@ impl<B: AutodiffBackend> Search<'_, B> {
                 seconds: epoch_start.elapsed().as_secs_f64(),
             };
             if let Some(dir) = self.checkpoint_dir {
-                save_checkpoint(&supernet, &arch_weights, dir)?;
+                save_module(&supernet, dir, "supernet")?;
+                save_module(&arch_weights, dir, "arch_weights")?;
             }
             progress(&report);
             epochs.push(report);
@@ -420,28 +410,4 @@ fn check_finite(
             step,
         })
     }
-}
-
-fn save_checkpoint<B: AutodiffBackend, S: Module<B>>(
-    supernet: &S,
-    arch_weights: &ArchWeights<B>,
-    dir: &Path,
-) -> Result<(), OneShotError> {
-    let recorder = BinFileRecorder::<FullPrecisionSettings>::new();
-    let failed = |path: &Path, e: &dyn std::fmt::Display| OneShotError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, &e))?;
-    let path = dir.join("supernet");
-    supernet
-        .clone()
-        .save_file(&path, &recorder)
-        .map_err(|e| failed(&path, &e))?;
-    let path = dir.join("arch_weights");
-    arch_weights
-        .clone()
-        .save_file(&path, &recorder)
-        .map_err(|e| failed(&path, &e))?;
-    Ok(())
 }

@@ -7,9 +7,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::optim::AdamConfig;
-use burn::record::{BinFileRecorder, FullPrecisionSettings};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +16,7 @@ use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_spaces::Nb201Arch;
 use oxinas_train::{DataSplits, correct_predictions};
 
+use crate::checkpoint::save_module;
 use crate::enas_controller::EnasController;
 use crate::enas_settings::EnasSettings;
 use crate::nb201_supernet::Nb201Supernet;
@@ -163,7 +163,8 @@ pub fn run_enas<B: AutodiffBackend>(
             seconds: epoch_start.elapsed().as_secs_f64(),
         };
         if let Some(dir) = checkpoint_dir {
-            save_checkpoint(&supernet, &controller, dir)?;
+            save_module(&supernet, dir, "supernet")?;
+            save_module(&controller, dir, "controller")?;
         }
         progress(&report);
         epochs.push(report);
@@ -204,28 +205,4 @@ pub fn run_enas<B: AutodiffBackend>(
         test_accuracy: accuracy_of(&arch, &splits.test),
         wall_seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-fn save_checkpoint<B: AutodiffBackend>(
-    supernet: &Nb201Supernet<B>,
-    controller: &EnasController<B>,
-    dir: &Path,
-) -> Result<(), OneShotError> {
-    let recorder = BinFileRecorder::<FullPrecisionSettings>::new();
-    let failed = |path: &Path, e: &dyn std::fmt::Display| OneShotError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, &e))?;
-    let path = dir.join("supernet");
-    supernet
-        .clone()
-        .save_file(&path, &recorder)
-        .map_err(|e| failed(&path, &e))?;
-    let path = dir.join("controller");
-    controller
-        .clone()
-        .save_file(&path, &recorder)
-        .map_err(|e| failed(&path, &e))?;
-    Ok(())
 }

@@ -50,6 +50,7 @@
 
 mod architecture_weights;
 mod batch_standardize;
+mod checkpoint;
 mod darts_search;
 mod darts_settings;
 mod darts_supernet;
@@ -75,6 +76,7 @@ mod supernet_evaluation;
 
 pub use architecture_weights::{ArchWeights, mean_entropy};
 pub use batch_standardize::standardize_batch;
+pub use checkpoint::save_module;
 pub use darts_search::{DartsEpoch, DartsReport, run_darts};
 pub use darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
 pub use darts_supernet::{

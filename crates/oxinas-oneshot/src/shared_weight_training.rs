@@ -21,7 +21,7 @@ use oxinas_train::{
 
 use crate::nb201_supernet::Nb201Supernet;
 use crate::oneshot_error::OneShotError;
-use crate::supernet_evaluation::BatchStream;
+use crate::supernet_evaluation::{BatchStream, check_batch_size};
 
 /// The shared weights' optimiser: Nesterov SGD with weight decay on a cosine schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,17 +157,7 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
         device: &B::Device,
     ) -> Result<Self, OneShotError> {
         settings.validate()?;
-        if settings.batch_size > splits.train.len().min(splits.validation.len()) {
-            return Err(ConfigError::new(
-                "batch_size",
-                format!(
-                    "at most the size of the training ({}) and validation ({}) splits",
-                    splits.train.len(),
-                    splits.validation.len()
-                ),
-            )
-            .into());
-        }
+        check_batch_size(splits, settings.batch_size)?;
         let stream = BatchStream::new(splits.train.len(), settings.batch_size, seed);
         let steps_per_epoch = settings
             .steps_per_epoch

@@ -2,8 +2,11 @@
 //! search draws.
 
 use burn::tensor::backend::Backend;
+use oxinas_core::ConfigError;
 use oxinas_core::seed::rng_from_seed;
-use oxinas_train::{ImageBatcher, ImageDataset, correct_predictions};
+use oxinas_train::{DataSplits, ImageBatcher, ImageDataset, correct_predictions};
+
+use crate::oneshot_error::OneShotError;
 
 use crate::search_supernet::SearchSupernet;
 
@@ -30,6 +33,24 @@ pub fn supernet_accuracy<B: Backend, S: SearchSupernet<B>>(
         correct += correct_predictions(supernet.forward_arch(images, arch), targets);
     }
     correct as f64 / data.len() as f64
+}
+
+/// Refuses a batch larger than the training or the validation split (a
+/// search draws full batches from both).
+pub(crate) fn check_batch_size(splits: &DataSplits, batch_size: usize) -> Result<(), OneShotError> {
+    let limit = splits.train.len().min(splits.validation.len());
+    if batch_size > limit {
+        return Err(ConfigError::new(
+            "batch_size",
+            format!(
+                "at most the size of the training ({}) and validation ({}) splits",
+                splits.train.len(),
+                splits.validation.len()
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Indices of a data set in a fresh seeded order each pass, handed out in
