@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use oxinas_experiment::{ExperimentConfig, Progress, RunOptions, run_experiment};
+use oxinas_experiment::{
+    ExperimentConfig, OneShotOptions, Progress, RunOptions, oneshot_method, run_experiment,
+    run_oneshot_config,
+};
 
 /// Arguments of `cargo xtask experiment`.
 #[derive(Args)]
@@ -63,6 +66,12 @@ impl Progress for Bar {
 
 pub fn run(args: ExperimentArgs) -> Result<()> {
     let started = Instant::now();
+    // One-shot configs (DARTS, ENAS, ...) name their method at the top.
+    if let Ok(text) = std::fs::read_to_string(&args.config) {
+        if oneshot_method(&text).is_some() {
+            return run_oneshot(args, started);
+        }
+    }
     let (config, text) = ExperimentConfig::load(&args.config)?;
     let out = args
         .out
@@ -129,5 +138,40 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
             list.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Runs a one-shot config: a bar over its epochs, a line per epoch, the summary.
+fn run_oneshot(args: ExperimentArgs, started: Instant) -> Result<()> {
+    let repo_dir = std::env::current_dir().context("reading the working directory")?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} epochs ({elapsed})")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        bar.set_message(args.config.display().to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    let line_bar = bar.clone();
+    let mut log = move |line: &str| line_bar.println(line);
+    let summary = run_oneshot_config(OneShotOptions {
+        config_path: &args.config,
+        out: args.out.as_deref(),
+        repo_dir: &repo_dir,
+        progress: &Bar(bar),
+        log: &mut log,
+    })
+    .with_context(|| format!("experiment {}", args.config.display()))?;
+    println!("{}", summary.markdown);
+    println!(
+        "Recorded in {} ({:.2} s)",
+        summary.run_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -92,7 +92,7 @@ impl ExperimentConfig {
 /// Tables chosen by a tag (`kind`, `name`) are buffered before they are
 /// checked, so an unknown key there is reported at the table's header (or the
 /// start of its array of tables); the key's own line is what a user needs.
-fn with_key_line(text: &str, error: &toml::de::Error) -> String {
+pub(crate) fn with_key_line(text: &str, error: &toml::de::Error) -> String {
     let message = error.to_string();
     let key = error
         .message()

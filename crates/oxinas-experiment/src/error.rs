@@ -99,6 +99,26 @@ pub enum ExperimentError {
         /// What went wrong, with the command's output.
         message: String,
     },
+    /// A one-shot search stopped.
+    #[error("{method} search of {}: {source}", path.display())]
+    OneShot {
+        /// The config file.
+        path: PathBuf,
+        /// The method.
+        method: &'static str,
+        /// What went wrong.
+        #[source]
+        source: oxinas_oneshot::OneShotError,
+    },
+    /// A Once-for-All run stopped.
+    #[error("ofa search of {}: {source}", path.display())]
+    Ofa {
+        /// The config file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: oxinas_oneshot::OfaError,
+    },
     /// A plot could not be drawn.
     #[error("drawing {}: {message}", path.display())]
     Plot {

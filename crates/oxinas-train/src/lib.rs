@@ -36,7 +36,7 @@ pub mod zero_cost;
 pub use batch_norm::batch_norm_2d;
 pub use cifar_binary::{CifarKind, parse_cifar, read_cifar};
 pub use classifier::ImageClassifier;
-pub use data_settings::{DataSettings, DatasetName};
+pub use data_settings::{CIFAR10_FILES, CIFAR100_FILES, DataSettings, DatasetName};
 pub use data_split::{DataSplits, seeded_permutation, seeded_subset, split_three, split_with_test};
 pub use digits_csv::{digits_fixture_path, parse_digits_csv, read_digits, read_digits_csv};
 pub use forward_context::{ForwardContext, NormMode};

@@ -123,8 +123,9 @@ impl Nb201NetworkConfig {
                 let r = ReductionShape::new(channels, channels * 2);
                 let (a, (h2, w2)) = r.conv_a.macs(h, w);
                 let (b, _) = r.conv_b.macs(h2, w2);
-                // The shortcut's 1x1 convolution runs after 2x2 average pooling.
-                let (s, _) = r.shortcut.macs(h / 2, w / 2);
+                // The shortcut's 1x1 convolution runs after 2x2 average
+                // pooling (ceil mode, the strided branch's size).
+                let (s, _) = r.shortcut.macs(h2, w2);
                 total += a + b + s;
                 (h, w) = (h2, w2);
                 channels *= 2;
@@ -297,7 +298,9 @@ impl<B: Backend> Nb201Reduction<B> {
         let branch = self
             .conv_b
             .forward(self.conv_a.forward(x.clone(), ctx), ctx);
-        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false);
+        // Ceil mode: an odd side (7 from a 28-pixel image) pools to the
+        // strided branch's size; on even sides it equals the benchmark's floor.
+        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, true);
         branch + ctx.probe(self.shortcut.forward(pooled))
     }
 }
@@ -460,6 +463,21 @@ mod tests {
         let c = build(5).forward(x);
         assert_eq!(a.to_data(), b.to_data());
         assert_ne!(a.to_data(), c.to_data());
+    }
+
+    #[test]
+    fn odd_sides_pool_to_the_strided_branch_size() {
+        // 14x14 -> 7x7 -> 4x4: the shortcut must pool 7 to 4, not 3.
+        let arch = Nb201Arch::from_op_digits("342114").unwrap();
+        let device = Default::default();
+        let net =
+            Nb201Network::<NdArray>::new(&TINY, &arch, &mut rng_from_seed(1), &device).unwrap();
+        let x = Tensor::<NdArray, 4>::ones([2, 1, 14, 14], &device);
+        assert_eq!(net.forward(x).dims(), [2, 3]);
+        // Stem 1*2*9*196 = 3528; 14 -> 7: 9*2*4*49 + 9*4*4*49 + 2*4*49 = 10,976;
+        // 7 -> 4: 9*4*8*16 + 9*8*8*16 + 4*8*16 = 14,336; classifier 24.
+        let empty = Nb201Arch::from_op_digits("000000").unwrap();
+        assert_eq!(TINY.macs(&empty, 14, 14), 3528 + 10_976 + 14_336 + 24);
     }
 
     #[test]

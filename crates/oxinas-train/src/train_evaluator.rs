@@ -193,6 +193,8 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
             DatasetName::Digits => "digits",
             DatasetName::FashionMnist => "fashion-mnist",
             DatasetName::Npy => "npy",
+            DatasetName::Cifar10 => "cifar10",
+            DatasetName::Cifar100 => "cifar100",
         };
         format!(
             "train-nb201-{dataset}-C{}-N{}",

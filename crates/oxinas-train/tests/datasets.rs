@@ -99,6 +99,52 @@ fn cifar_binary_records_split_into_label_and_colour_planes() {
 }
 
 #[test]
+fn a_cifar10_directory_loads_through_data_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    // Batch b holds 4 records with labels b..b+4 (mod 10); the test batch 3.
+    let record = |label: u8| {
+        let mut r = vec![label];
+        r.extend(std::iter::repeat_n(label * 20, 3072));
+        r
+    };
+    for (i, file) in CIFAR10_FILES.iter().enumerate() {
+        let n = if i == 5 { 3 } else { 4 };
+        let bytes: Vec<u8> = (0..n).flat_map(|j| record(((i + j) % 10) as u8)).collect();
+        std::fs::write(dir.path().join(file), bytes).unwrap();
+    }
+    let settings = DataSettings {
+        dataset: DatasetName::Cifar10,
+        subset: None,
+        seed: 1,
+        downsample: None,
+        validation_size: Some(5),
+        test_size: None,
+        data_dir: Some(dir.path().to_path_buf()),
+    };
+    let splits = settings.load().unwrap();
+    assert_eq!(
+        (
+            splits.train.len(),
+            splits.validation.len(),
+            splits.test.len()
+        ),
+        (15, 5, 3)
+    );
+    assert_eq!(splits.train.shape().channels, 3);
+    assert_eq!(settings.data_files().len(), 6);
+    // Without a directory, or with a file missing, the error says which.
+    let no_dir = DataSettings {
+        data_dir: None,
+        ..settings.clone()
+    };
+    let err = no_dir.load().unwrap_err().to_string();
+    assert!(err.contains("data_batch_1.bin"), "{err}");
+    std::fs::remove_file(dir.path().join("test_batch.bin")).unwrap();
+    let err = settings.load().unwrap_err().to_string();
+    assert!(err.contains("test_batch.bin"), "{err}");
+}
+
+#[test]
 fn digits_fixture_has_1797_images_of_ten_classes() {
     let data = read_digits().unwrap();
     assert_eq!(data.len(), 1797);

@@ -1,0 +1,618 @@
+//! The Once-for-All supernet: a MobileNetV3-like stack of MBConv layers whose
+//! every sub-network (kernel size, expansion ratio, depth per the
+//! [`OfaArch`]) runs on slices of one set of weights.
+//!
+//! * Elastic kernel: a layer's 5x5 kernel is the centre of its 7x7 kernel
+//!   passed through a learned 25x25 transformation, its 3x3 kernel the centre
+//!   of that 5x5 kernel through a 9x9 one (both start as the identity).
+//! * Elastic depth: a unit of depth `d` runs its first `d` layers.
+//! * Elastic width: expansion ratio `e` keeps the first `e x in` expanded
+//!   channels; [`OfaSupernet::sort_channels`] orders them by importance (L1
+//!   norm of their projection weights) so the first ones are the most useful.
+//!
+//! Squeeze-and-excitation and h-swish are left out: every activation is a
+//! ReLU. Batch norm keeps no running statistics: training normalises with
+//! batch statistics, and a sub-network is evaluated with statistics measured
+//! for it on calibration images ([`OfaBnStatistics`]), as the paper re-sets
+//! them for every sub-network.
+
+use std::cell::{Cell, RefCell};
+
+use burn::module::{Module, Param};
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Int, Tensor, TensorData};
+
+use oxinas_core::ConfigError;
+use oxinas_core::seed::SeededRng;
+use oxinas_spaces::{OFA_LAYERS, OFA_MAX_DEPTH, OFA_UNITS, OfaArch};
+use oxinas_train::init::default_param;
+
+use crate::ofa_settings::OfaNetworkSettings;
+
+/// The largest expansion ratio: the expanded channels held per input channel.
+pub const OFA_MAX_EXPANSION: usize = 6;
+/// The largest kernel size.
+pub const OFA_MAX_KERNEL: usize = 7;
+
+/// Epsilon of every batch norm (PyTorch's).
+pub const OFA_BN_EPSILON: f64 = 1e-5;
+
+/// The sub-network with every choice at its largest (kernel 7, expansion 6, depth 4).
+pub fn largest_arch() -> OfaArch {
+    uniform_arch(7, 6, 4)
+}
+
+/// The sub-network with every choice at its smallest (kernel 3, expansion 3, depth 2).
+pub fn smallest_arch() -> OfaArch {
+    uniform_arch(3, 3, 2)
+}
+
+/// The sub-network with the same kernel, expansion and depth everywhere.
+pub fn uniform_arch(kernel: u8, expansion: u8, depth: u8) -> OfaArch {
+    OfaArch {
+        ks: vec![kernel; OFA_LAYERS],
+        e: vec![expansion; OFA_LAYERS],
+        d: vec![depth; OFA_UNITS],
+        r: None,
+    }
+}
+
+/// Per-channel mean and (biased) variance of every batch norm a sub-network
+/// runs, in forward order: the statistics it is evaluated with.
+#[derive(Clone, Debug)]
+pub struct OfaBnStatistics<B: Backend> {
+    /// `(mean, variance)` of each batch norm, in forward order.
+    pub layers: Vec<(Tensor<B, 1>, Tensor<B, 1>)>,
+}
+
+/// Where a forward pass takes its normalisation statistics from.
+#[derive(Debug)]
+enum NormSource<'a, B: Backend> {
+    /// The batch's own statistics (training, calibration).
+    Batch,
+    /// Measured statistics (evaluation).
+    Fixed(&'a OfaBnStatistics<B>),
+}
+
+/// How one forward pass of the supernet normalises, and what it records.
+#[derive(Debug)]
+pub struct OfaForward<'a, B: Backend> {
+    source: NormSource<'a, B>,
+    record: bool,
+    recorded: RefCell<Vec<(Tensor<B, 1>, Tensor<B, 1>)>>,
+    cursor: Cell<usize>,
+}
+
+impl<'a, B: Backend> OfaForward<'a, B> {
+    /// Normalise with batch statistics (training).
+    pub fn batch() -> Self {
+        Self {
+            source: NormSource::Batch,
+            record: false,
+            recorded: RefCell::new(Vec::new()),
+            cursor: Cell::new(0),
+        }
+    }
+
+    /// Normalise with batch statistics and keep them (calibration).
+    pub fn recording() -> Self {
+        Self {
+            record: true,
+            ..Self::batch()
+        }
+    }
+
+    /// Normalise with `stats` (evaluation of the sub-network they were measured for).
+    ///
+    /// # Panics
+    ///
+    /// The forward pass panics when `stats` holds fewer batch norms than the
+    /// sub-network runs: statistics of another sub-network are a programming
+    /// error (use [`crate::OfaEvaluator::calibrate`] for the same `arch`).
+    pub fn fixed(stats: &'a OfaBnStatistics<B>) -> Self {
+        Self {
+            source: NormSource::Fixed(stats),
+            ..Self::batch()
+        }
+    }
+
+    /// The statistics recorded so far, in forward order.
+    pub fn take_recorded(&self) -> Vec<(Tensor<B, 1>, Tensor<B, 1>)> {
+        std::mem::take(&mut self.recorded.borrow_mut())
+    }
+
+    /// Batch norm of `x` (`[batch, C, h, w]`) with the first `C` entries of `norm`.
+    fn norm(&self, x: Tensor<B, 4>, norm: &OfaNorm<B>) -> Tensor<B, 4> {
+        let [batch, channels, _, _] = x.dims();
+        let gamma = norm.gamma.val().slice(0..channels);
+        let beta = norm.beta.val().slice(0..channels);
+        // Per-channel values as contiguous [N, C, 1, 1] tensors: the layout
+        // the CPU backend broadcasts fast (see oxinas_train::batch_norm_2d).
+        let per_sample = |v: Tensor<B, 1>| v.reshape([1, channels, 1, 1]).repeat_dim(0, batch);
+        match self.source {
+            NormSource::Fixed(stats) => {
+                let index = self.cursor.get();
+                self.cursor.set(index + 1);
+                let (mean, var) = stats.layers[index].clone();
+                let scale = gamma.div(var.add_scalar(OFA_BN_EPSILON).sqrt());
+                let shift = beta.sub(mean.mul(scale.clone()));
+                x.mul(per_sample(scale)).add(per_sample(shift))
+            }
+            NormSource::Batch => {
+                let spatial_mean = |t: Tensor<B, 4>| t.mean_dim(3).mean_dim(2).mean_dim(0);
+                let mean = spatial_mean(x.clone()).reshape([channels]);
+                let centered = x.sub(per_sample(mean.clone()));
+                let var = spatial_mean(centered.clone().square()).reshape([channels]);
+                if self.record {
+                    self.recorded
+                        .borrow_mut()
+                        .push((mean.detach(), var.clone().detach()));
+                }
+                let scale = gamma.div(var.add_scalar(OFA_BN_EPSILON).sqrt());
+                centered.mul(per_sample(scale)).add(per_sample(beta))
+            }
+        }
+    }
+}
+
+/// Scale and shift of one batch norm (statistics live in [`OfaBnStatistics`]).
+#[derive(Module, Debug)]
+pub struct OfaNorm<B: Backend> {
+    /// Scale per channel.
+    pub gamma: Param<Tensor<B, 1>>,
+    /// Shift per channel.
+    pub beta: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> OfaNorm<B> {
+    fn new(channels: usize, device: &B::Device) -> Self {
+        Self {
+            gamma: Param::from_tensor(Tensor::ones([channels], device)),
+            beta: Param::from_tensor(Tensor::zeros([channels], device)),
+        }
+    }
+
+    fn permuted(self, order: &Tensor<B, 1, Int>) -> Self {
+        Self {
+            gamma: permute_param(self.gamma, 0, order),
+            beta: permute_param(self.beta, 0, order),
+        }
+    }
+}
+
+/// Reorders a parameter along `dim`, keeping its identity and trainability.
+fn permute_param<B: Backend, const D: usize>(
+    p: Param<Tensor<B, D>>,
+    dim: usize,
+    order: &Tensor<B, 1, Int>,
+) -> Param<Tensor<B, D>> {
+    p.map(|t| t.select(dim, order.clone()).detach().require_grad())
+}
+
+/// One elastic MBConv layer: 1x1 expansion, depthwise kxk, 1x1 projection,
+/// each followed by batch norm (ReLU after the first two), plus the input
+/// when the shapes match.
+#[derive(Module, Debug)]
+pub struct OfaMbConv<B: Backend> {
+    /// Expansion weights `[6 x in, in, 1, 1]`.
+    pub expand: Param<Tensor<B, 4>>,
+    /// Batch norm after the expansion.
+    pub expand_norm: OfaNorm<B>,
+    /// Depthwise weights `[6 x in, 1, 7, 7]`.
+    pub depthwise: Param<Tensor<B, 4>>,
+    /// 7x7 centre 5x5 -> 5x5 kernel transformation `[25, 25]`.
+    pub transform_5: Param<Tensor<B, 2>>,
+    /// 5x5 centre 3x3 -> 3x3 kernel transformation `[9, 9]`.
+    pub transform_3: Param<Tensor<B, 2>>,
+    /// Batch norm after the depthwise convolution.
+    pub depthwise_norm: OfaNorm<B>,
+    /// Projection weights `[out, 6 x in, 1, 1]`.
+    pub project: Param<Tensor<B, 4>>,
+    /// Batch norm after the projection.
+    pub project_norm: OfaNorm<B>,
+    /// Input channels.
+    pub channels_in: usize,
+    /// Output channels.
+    pub channels_out: usize,
+    /// Stride of the depthwise convolution.
+    pub stride: usize,
+}
+
+/// Options of a convolution with square stride, padding and `groups`.
+pub(crate) fn conv_options(stride: usize, padding: usize, groups: usize) -> ConvOptions<2> {
+    ConvOptions::new([stride, stride], [padding, padding], [1, 1], groups)
+}
+
+impl<B: Backend> OfaMbConv<B> {
+    fn new(
+        channels_in: usize,
+        channels_out: usize,
+        stride: usize,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
+        let hidden = channels_in * OFA_MAX_EXPANSION;
+        let k = OFA_MAX_KERNEL;
+        Self {
+            expand: default_param([hidden, channels_in, 1, 1], channels_in, rng, device),
+            expand_norm: OfaNorm::new(hidden, device),
+            depthwise: default_param([hidden, 1, k, k], k * k, rng, device),
+            transform_5: Param::from_tensor(Tensor::eye(25, device)),
+            transform_3: Param::from_tensor(Tensor::eye(9, device)),
+            depthwise_norm: OfaNorm::new(hidden, device),
+            project: default_param([channels_out, hidden, 1, 1], hidden, rng, device),
+            project_norm: OfaNorm::new(channels_out, device),
+            channels_in,
+            channels_out,
+            stride,
+        }
+    }
+
+    /// Expanded channels at expansion ratio `expansion`.
+    pub fn hidden_channels(&self, expansion: usize) -> usize {
+        self.channels_in * expansion
+    }
+
+    /// Whether the input is added to the output.
+    pub fn residual(&self) -> bool {
+        self.stride == 1 && self.channels_in == self.channels_out
+    }
+
+    /// The depthwise kernel `[hidden, 1, k, k]` of the first `hidden`
+    /// channels at kernel size `kernel`: the 7x7 weights, or their centre
+    /// through the learned transformations.
+    pub fn depthwise_kernel(&self, kernel: usize, hidden: usize) -> Tensor<B, 4> {
+        let k = OFA_MAX_KERNEL;
+        let full = self.depthwise.val().slice([0..hidden, 0..1, 0..k, 0..k]);
+        if kernel >= 7 {
+            return full;
+        }
+        let five = full
+            .slice([0..hidden, 0..1, 1..6, 1..6])
+            .reshape([hidden, 25])
+            .matmul(self.transform_5.val())
+            .reshape([hidden, 1, 5, 5]);
+        if kernel == 5 {
+            return five;
+        }
+        five.slice([0..hidden, 0..1, 1..4, 1..4])
+            .reshape([hidden, 9])
+            .matmul(self.transform_3.val())
+            .reshape([hidden, 1, 3, 3])
+    }
+
+    /// The expansion weights of the first `hidden` channels.
+    pub fn expand_weight(&self, hidden: usize) -> Tensor<B, 4> {
+        self.expand
+            .val()
+            .slice([0..hidden, 0..self.channels_in, 0..1, 0..1])
+    }
+
+    /// The projection weights from the first `hidden` channels.
+    pub fn project_weight(&self, hidden: usize) -> Tensor<B, 4> {
+        self.project
+            .val()
+            .slice([0..self.channels_out, 0..hidden, 0..1, 0..1])
+    }
+
+    fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        kernel: usize,
+        expansion: usize,
+        ctx: &OfaForward<'_, B>,
+    ) -> Tensor<B, 4> {
+        let hidden = self.hidden_channels(expansion);
+        let h = conv2d(
+            x.clone(),
+            self.expand_weight(hidden),
+            None,
+            conv_options(1, 0, 1),
+        );
+        let h = relu(ctx.norm(h, &self.expand_norm));
+        let h = conv2d(
+            h,
+            self.depthwise_kernel(kernel, hidden),
+            None,
+            conv_options(self.stride, kernel / 2, hidden),
+        );
+        let h = relu(ctx.norm(h, &self.depthwise_norm));
+        let h = conv2d(h, self.project_weight(hidden), None, conv_options(1, 0, 1));
+        let h = ctx.norm(h, &self.project_norm);
+        if self.residual() { h + x } else { h }
+    }
+
+    /// Importance of each expanded channel: the L1 norm of its projection
+    /// weights (summed on the host: reductions over a permuted view are not
+    /// reliable on every backend).
+    pub fn channel_importance(&self) -> Vec<f32> {
+        let hidden = self.channels_in * OFA_MAX_EXPANSION;
+        let weights: Vec<f32> = self
+            .project
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap_or_default();
+        let mut importance = vec![0.0f32; hidden];
+        for row in weights.chunks_exact(hidden) {
+            for (sum, w) in importance.iter_mut().zip(row) {
+                *sum += w.abs();
+            }
+        }
+        importance
+    }
+
+    /// The same layer with its expanded channels in decreasing order of
+    /// importance (L1 norm of each channel's projection weights), so that a
+    /// smaller expansion keeps the most important channels. The function of
+    /// the full-width layer is unchanged.
+    fn sort_channels(self) -> Self {
+        let hidden = self.channels_in * OFA_MAX_EXPANSION;
+        let importance = self.channel_importance();
+        let order = importance_order(&importance);
+        let device = self.project.val().device();
+        let order = Tensor::<B, 1, Int>::from_data(
+            TensorData::new(order.iter().map(|&i| i as i64).collect(), [hidden]),
+            &device,
+        );
+        Self {
+            expand: permute_param(self.expand, 0, &order),
+            expand_norm: self.expand_norm.permuted(&order),
+            depthwise: permute_param(self.depthwise, 0, &order),
+            depthwise_norm: self.depthwise_norm.permuted(&order),
+            project: permute_param(self.project, 1, &order),
+            ..self
+        }
+    }
+}
+
+/// Indices of `importance` from the largest value to the smallest (ties by index).
+pub fn importance_order(importance: &[f32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..importance.len()).collect();
+    order.sort_by(|&a, &b| importance[b].total_cmp(&importance[a]).then(a.cmp(&b)));
+    order
+}
+
+/// The Once-for-All supernet: stem, 5 units of 4 elastic MBConv layers,
+/// global average pooling and a linear classifier.
+#[derive(Module, Debug)]
+pub struct OfaSupernet<B: Backend> {
+    /// Stem convolution weights `[stem, image channels, 3, 3]`.
+    pub stem: Param<Tensor<B, 4>>,
+    /// Batch norm of the stem.
+    pub stem_norm: OfaNorm<B>,
+    /// Stride of the stem.
+    pub stem_stride: usize,
+    /// The 20 layer slots, unit by unit.
+    pub layers: Vec<OfaMbConv<B>>,
+    /// Classifier weights `[last width, classes]`.
+    pub classifier: Param<Tensor<B, 2>>,
+    /// Classifier bias `[classes]`.
+    pub classifier_bias: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> OfaSupernet<B> {
+    /// A supernet of shape `network` for images of `image_channels` channels
+    /// and `classes` classes, weights drawn from `rng`; an error names the
+    /// setting `network` gets wrong.
+    pub fn new(
+        network: &OfaNetworkSettings,
+        image_channels: usize,
+        classes: usize,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Result<Self, ConfigError> {
+        network.validate()?;
+        if image_channels == 0 || classes == 0 {
+            return Err(ConfigError::new(
+                "data",
+                format!(
+                    "images with channels and labels with classes, found {image_channels} channels and {classes} classes"
+                ),
+            ));
+        }
+        let stem_channels = network.stem_channels;
+        let stem = default_param(
+            [stem_channels, image_channels, 3, 3],
+            image_channels * 9,
+            rng,
+            device,
+        );
+        let mut layers = Vec::with_capacity(OFA_LAYERS);
+        let mut channels = stem_channels;
+        for unit in 0..OFA_UNITS {
+            let width = network.unit_widths[unit];
+            for slot in 0..OFA_MAX_DEPTH {
+                let stride = if slot == 0 {
+                    network.unit_strides[unit]
+                } else {
+                    1
+                };
+                layers.push(OfaMbConv::new(channels, width, stride, rng, device));
+                channels = width;
+            }
+        }
+        let classifier = default_param([channels, classes], channels, rng, device);
+        let classifier_bias = default_param([classes], channels, rng, device);
+        Ok(Self {
+            stem,
+            stem_norm: OfaNorm::new(stem_channels, device),
+            stem_stride: network.stem_stride,
+            layers,
+            classifier,
+            classifier_bias,
+        })
+    }
+
+    /// Class logits `[batch, classes]` of sub-network `arch` on `images`.
+    pub fn forward(
+        &self,
+        images: Tensor<B, 4>,
+        arch: &OfaArch,
+        ctx: &OfaForward<'_, B>,
+    ) -> Tensor<B, 2> {
+        let x = conv2d(
+            images,
+            self.stem.val(),
+            None,
+            conv_options(self.stem_stride, 1, 1),
+        );
+        let mut x = relu(ctx.norm(x, &self.stem_norm));
+        for (index, layer) in self.layers.iter().enumerate() {
+            if arch.is_active(index) {
+                x = layer.forward(
+                    x,
+                    usize::from(arch.ks[index]),
+                    usize::from(arch.e[index]),
+                    ctx,
+                );
+            }
+        }
+        self.classify(x)
+    }
+
+    /// Global average pooling and the linear classifier.
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let [batch, channels, _, _] = x.dims();
+        let pooled = x.mean_dim(3).mean_dim(2).reshape([batch, channels]);
+        let classes = self.classifier_bias.dims()[0];
+        pooled.matmul(self.classifier.val())
+            + self
+                .classifier_bias
+                .val()
+                .reshape([1, classes])
+                .repeat_dim(0, batch)
+    }
+
+    /// The supernet with every layer's expanded channels sorted by
+    /// importance (before elastic-width training, as in the paper).
+    pub fn sort_channels(self) -> Self {
+        Self {
+            layers: self
+                .layers
+                .into_iter()
+                .map(OfaMbConv::sort_channels)
+                .collect(),
+            ..self
+        }
+    }
+
+    /// Classes the classifier predicts.
+    pub fn classes(&self) -> usize {
+        self.classifier_bias.dims()[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::NdArray;
+    use burn::tensor::Distribution;
+
+    use oxinas_core::seed::rng_from_seed;
+
+    use super::*;
+    use crate::ofa_settings::OfaSettings;
+
+    type Nd = NdArray;
+
+    fn values<const D: usize>(t: Tensor<Nd, D>) -> Vec<f32> {
+        t.into_data().convert::<f32>().to_vec().unwrap()
+    }
+
+    fn layer() -> OfaMbConv<Nd> {
+        OfaMbConv::new(2, 3, 1, &mut rng_from_seed(7), &Default::default())
+    }
+
+    #[test]
+    fn identity_transformations_give_the_centre_of_the_kernel() {
+        let layer = layer();
+        let full = values(layer.depthwise_kernel(7, 12));
+        let three = values(layer.depthwise_kernel(3, 12));
+        assert_eq!(three.len(), 12 * 9);
+        for c in 0..12 {
+            for y in 0..3 {
+                for x in 0..3 {
+                    let centre = full[c * 49 + (y + 2) * 7 + (x + 2)];
+                    assert!((three[c * 9 + y * 3 + x] - centre).abs() < 1e-6);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn learned_transformations_change_the_small_kernels_only() {
+        let mut layer = layer();
+        let device = Default::default();
+        // A transformation that doubles every weight of the 5x5 kernel.
+        layer.transform_5 = Param::from_tensor(Tensor::eye(25, &device).mul_scalar(2.0));
+        let full = values(layer.depthwise_kernel(7, 6));
+        let five = values(layer.depthwise_kernel(5, 6));
+        let three = values(layer.depthwise_kernel(3, 6));
+        for c in 0..6 {
+            let w = |y: usize, x: usize| full[c * 49 + y * 7 + x];
+            assert!((five[c * 25] - 2.0 * w(1, 1)).abs() < 1e-6);
+            // The 3x3 kernel is cut from the transformed 5x5 one.
+            assert!((three[c * 9 + 4] - 2.0 * w(3, 3)).abs() < 1e-6);
+        }
+        // A permutation in the 3x3 transformation moves weights: entry j of
+        // the 3x3 kernel is entry j + 1 (mod 9) of the 5x5 kernel's centre.
+        let mut perm = vec![0.0f32; 81];
+        for j in 0..9 {
+            perm[((j + 1) % 9) * 9 + j] = 1.0;
+        }
+        layer.transform_3 =
+            Param::from_tensor(Tensor::from_data(TensorData::new(perm, [9, 9]), &device));
+        let three = values(layer.depthwise_kernel(3, 6));
+        let five = values(layer.depthwise_kernel(5, 6));
+        let centre: Vec<f32> = (0..9).map(|j| five[(j / 3 + 1) * 5 + j % 3 + 1]).collect();
+        for j in 0..9 {
+            assert!((three[j] - centre[(j + 1) % 9]).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn importance_order_is_decreasing_with_ties_by_index() {
+        assert_eq!(
+            importance_order(&[0.5, 2.0, 0.5, 3.0, 0.1]),
+            vec![3, 1, 0, 2, 4]
+        );
+    }
+
+    #[test]
+    fn sorting_channels_orders_importance_and_keeps_the_full_network() {
+        let device = Default::default();
+        let settings = OfaSettings::tiny();
+        let net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng_from_seed(3), &device)
+            .unwrap();
+        let images = Tensor::<Nd, 4>::random([6, 1, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+        let arch = largest_arch();
+        let before = values(net.forward(images.clone(), &arch, &OfaForward::batch()));
+        let small_before =
+            values(net.forward(images.clone(), &smallest_arch(), &OfaForward::batch()));
+        let sorted = net.sort_channels();
+        let after = values(sorted.forward(images.clone(), &arch, &OfaForward::batch()));
+        for (a, b) in before.iter().zip(&after) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        // Sorting changes which channels a narrow sub-network keeps.
+        let small_after = values(sorted.forward(images, &smallest_arch(), &OfaForward::batch()));
+        assert!(
+            small_before
+                .iter()
+                .zip(&small_after)
+                .any(|(a, b)| (a - b).abs() > 1e-4)
+        );
+        for layer in &sorted.layers {
+            let importance = layer.channel_importance();
+            assert_eq!(importance.len(), layer.channels_in * OFA_MAX_EXPANSION);
+            assert!(
+                importance.windows(2).all(|w| w[0] >= w[1]),
+                "{importance:?}"
+            );
+        }
+    }
+}
