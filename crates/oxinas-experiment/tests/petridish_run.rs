@@ -74,7 +74,11 @@ fn config_errors_name_the_field() {
     std::fs::write(&path, text.replace("epsilon = 0.2", "epsilon = -1.0")).unwrap();
     let error = PetridishConfig::load(&path).unwrap_err().to_string();
     assert!(error.contains("petridish.epsilon"), "{error}");
-    std::fs::write(&path, text.replace("rounds = 3", "rounds = 3\nspeed = 2")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("[petridish]\n", "[petridish]\nspeed = 2\n"),
+    )
+    .unwrap();
     let error = PetridishConfig::load(&path).unwrap_err().to_string();
     assert!(error.contains("speed") && error.contains("line"), "{error}");
     assert!(PetridishConfig::load(&tiny_config()).is_ok());
