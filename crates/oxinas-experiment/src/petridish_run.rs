@@ -16,6 +16,7 @@ use oxinas_train::backend::CpuTrainBackend;
 use oxinas_train::{DataSettings, TrainEvaluatorError};
 
 use crate::figures::{CostErrorPlot, draw_cost_error_plot};
+use crate::oneshot_run::{OneShotOptions, OneShotSummary};
 use crate::{ExperimentError, Progress};
 
 /// A Petridish config file.
@@ -279,4 +280,21 @@ fn summary(run: &PetridishRunReport, dir: &Path) -> String {
     }
     let _ = writeln!(out, "written to {}", dir.display());
     out
+}
+
+/// [`run_petridish_config`] behind `cargo xtask experiment`'s one-shot dispatch.
+pub(crate) fn run_petridish_oneshot(
+    options: OneShotOptions<'_>,
+) -> Result<OneShotSummary, ExperimentError> {
+    let config = PetridishConfig::load(options.config_path)?;
+    let run_dir = options
+        .out
+        .map_or_else(|| Path::new("runs").join(&config.name), Path::to_owned);
+    let text = run_petridish_config(options.config_path, Some(&run_dir), None, options.progress)?;
+    Ok(OneShotSummary {
+        name: config.name,
+        method: "petridish".to_owned(),
+        run_dir,
+        markdown: format!("```\n{text}```\n"),
+    })
 }
