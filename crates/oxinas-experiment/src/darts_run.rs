@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use oxinas_oneshot::{DartsReport, DartsSettings, SupernetSpace, run_darts};
+use oxinas_oneshot::{DartsOrder, DartsReport, DartsSettings, SupernetSpace, run_darts};
 use oxinas_train::DataSettings;
 use oxinas_train::backend::CpuTrainBackend;
 
@@ -91,9 +91,13 @@ fn darts_markdown(
             settings.channels, settings.layers
         ),
     };
+    let order = match settings.order {
+        DartsOrder::First => "first",
+        DartsOrder::Second => "second",
+    };
     md += &format!(
-        "DARTS ({:?} order) on {size}, {} epochs.\n\n",
-        settings.order, settings.epochs
+        "DARTS ({order} order) on {size}, {} epochs.\n\n",
+        settings.epochs
     );
     md += "| epoch | train loss | arch loss | derived architecture | valid acc (shared weights) | mixture entropy | skip edges | seconds |\n";
     md += "|---:|---:|---:|---|---:|---:|---:|---:|\n";
