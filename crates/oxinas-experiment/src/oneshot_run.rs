@@ -204,7 +204,7 @@ pub fn run_oneshot_config(options: OneShotOptions<'_>) -> Result<OneShotSummary,
         "darts" => crate::darts_run::run_darts_config(options, &text),
         "enas" => crate::enas_run::run_enas_config(options, &text),
         "ofa" => crate::ofa_run::run_ofa_run_config(options, &text),
-        "petridish" => crate::petridish_run::run_petridish_oneshot(options),
+        "petridish" => crate::petridish_run::run_petridish_oneshot(options, &text),
         other => Err(ExperimentError::Config {
             path: path.to_owned(),
             message: format!(

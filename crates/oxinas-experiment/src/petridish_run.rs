@@ -13,10 +13,10 @@ use oxinas_oneshot::petridish::{
 };
 use oxinas_record::RecordError;
 use oxinas_train::backend::CpuTrainBackend;
-use oxinas_train::{DataSettings, TrainEvaluatorError};
+use oxinas_train::{DataSettings, DataSplits};
 
 use crate::figures::{CostErrorPlot, draw_cost_error_plot};
-use crate::oneshot_run::{OneShotOptions, OneShotSummary};
+use crate::oneshot_run::{OneShotOptions, OneShotRun, OneShotSummary, load_data};
 use crate::{ExperimentError, Progress};
 
 /// A Petridish config file.
@@ -120,28 +120,26 @@ pub fn run_petridish_config(
             source,
         })
     })?;
-    let splits = config.data.load().map_err(|e| match e {
-        TrainEvaluatorError::Data(source) => ExperimentError::Data(source),
-        TrainEvaluatorError::Config(mut source) => {
-            source.field = format!("data.{}", source.field);
-            ExperimentError::Setting {
-                path: config_path.to_owned(),
-                source,
-            }
-        }
-        other => ExperimentError::Setting {
-            path: config_path.to_owned(),
-            source: ConfigError::new("data", other.to_string()),
-        },
-    })?;
+    let (_, splits) = load_data(&config.data, config_path)?;
+    search_and_record(&config, config_path, &splits, &dir, progress)
+}
 
+/// Runs the search of `config` on `splits` and writes `report.json`,
+/// `gallery.csv` and `plots/pareto.{png,svg}` into `dir`; returns the summary.
+fn search_and_record(
+    config: &PetridishConfig,
+    config_path: &Path,
+    splits: &DataSplits,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<String, ExperimentError> {
     let settings = &config.petridish;
     let planned = 1 + settings.rounds * settings.parents_per_round * settings.layer_sizes.len();
     progress.start(planned as u64);
     let start = std::time::Instant::now();
     let device = Default::default();
     let report =
-        run_petridish::<CpuTrainBackend>(&splits, settings, config.seed, &device, &mut |event| {
+        run_petridish::<CpuTrainBackend>(splits, settings, config.seed, &device, &mut |event| {
             if matches!(event, PetridishProgress::ModelTrained { .. }) {
                 progress.advance(1);
             }
@@ -167,7 +165,7 @@ pub fn run_petridish_config(
         gallery_csv(&run.report).as_bytes(),
     )?;
     draw_gallery(&dir.join("plots"), &config.name, &run.report)?;
-    Ok(summary(&run, &dir))
+    Ok(summary(&run, dir))
 }
 
 /// The gallery as CSV, one model per line by increasing cost.
@@ -282,19 +280,20 @@ fn summary(run: &PetridishRunReport, dir: &Path) -> String {
     out
 }
 
-/// [`run_petridish_config`] behind `cargo xtask experiment`'s one-shot dispatch.
+/// [`run_petridish_config`] behind `cargo xtask experiment`'s one-shot
+/// dispatch: the run directory also gets the manifest and `summary.md`.
 pub(crate) fn run_petridish_oneshot(
     options: OneShotOptions<'_>,
+    text: &str,
 ) -> Result<OneShotSummary, ExperimentError> {
-    let config = PetridishConfig::load(options.config_path)?;
-    let run_dir = options
-        .out
-        .map_or_else(|| Path::new("runs").join(&config.name), Path::to_owned);
-    let text = run_petridish_config(options.config_path, Some(&run_dir), None, options.progress)?;
-    Ok(OneShotSummary {
-        name: config.name,
-        method: "petridish".to_owned(),
-        run_dir,
-        markdown: format!("```\n{text}```\n"),
-    })
+    let config_path = options.config_path;
+    let config = PetridishConfig::load(config_path)?;
+    let (data, splits) = load_data(&config.data, config_path)?;
+    let run = OneShotRun::start(&options, text, &config.name, config.seed, &data)?;
+    let text = search_and_record(&config, config_path, &splits, run.path(), options.progress)?;
+    let markdown = format!(
+        "# {}\n\n{}\n\n```\n{text}```\n",
+        config.name, config.description
+    );
+    run.finish(&config.name, "petridish", markdown)
 }

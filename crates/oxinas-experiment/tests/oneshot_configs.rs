@@ -87,6 +87,7 @@ fn full_size_configs_parse_and_name_the_missing_data() {
         "darts_space_cifar10.toml",
         "enas_cifar10.toml",
         "ofa_cifar10.toml",
+        "petridish_cifar10.toml",
     ] {
         let config = workspace_root().join("configs/oneshot").join(name);
         let text = std::fs::read_to_string(&config).unwrap();
