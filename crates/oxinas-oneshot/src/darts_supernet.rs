@@ -13,7 +13,7 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Initializer, Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use oxinas_core::ConfigError;
 use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{DARTS_NODES, DartsArch, DartsCell, DartsOp};
-use oxinas_train::init::default_param;
+use oxinas_train::init::{default_linear, default_param};
 
 use crate::batch_standardize::standardize_batch;
 
@@ -450,11 +450,7 @@ impl<B: Backend> DartsSupernet<B> {
             reduction_prev = reduction;
             (c_pp, c_p) = (c_p, DARTS_NODES * c_cur);
         }
-        let mut classifier = LinearConfig::new(c_p, config.num_classes)
-            .with_initializer(Initializer::Zeros)
-            .init(device);
-        classifier.weight = default_param([c_p, config.num_classes], c_p, rng, device);
-        classifier.bias = Some(default_param([config.num_classes], c_p, rng, device));
+        let classifier = default_linear(c_p, config.num_classes, rng, device);
         Ok(Self {
             stem,
             cells,

@@ -10,8 +10,8 @@
 //! always uses batch statistics ([`standardize_batch`]).
 
 use burn::module::Module;
+use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
-use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -20,7 +20,7 @@ use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d};
 use oxinas_core::ConfigError;
 use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
-use oxinas_train::init::default_param;
+use oxinas_train::init::default_linear;
 use oxinas_train::{ConvShape, Nb201NetworkConfig, conv_without_bias};
 
 use crate::batch_standardize::standardize_batch;
@@ -227,11 +227,7 @@ impl<B: Backend> Nb201Supernet<B> {
                 });
             }
         }
-        let mut classifier = LinearConfig::new(channels, config.num_classes)
-            .with_initializer(Initializer::Zeros)
-            .init(device);
-        classifier.weight = default_param([channels, config.num_classes], channels, rng, device);
-        classifier.bias = Some(default_param([config.num_classes], channels, rng, device));
+        let classifier = default_linear(channels, config.num_classes, rng, device);
         Ok(Self {
             stem,
             blocks,

@@ -8,6 +8,7 @@
 //! for convolution and linear weights and linear biases.
 
 use burn::module::Param;
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
@@ -36,4 +37,20 @@ pub fn default_param<B: Backend, const D: usize>(
 ) -> Param<Tensor<B, D>> {
     let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
     Param::from_tensor(uniform(shape, bound, rng, device))
+}
+
+/// A linear layer `inputs -> outputs` with weights, then biases, drawn from
+/// `rng` with PyTorch's default distribution.
+pub fn default_linear<B: Backend>(
+    inputs: usize,
+    outputs: usize,
+    rng: &mut SeededRng,
+    device: &B::Device,
+) -> Linear<B> {
+    let mut linear = LinearConfig::new(inputs, outputs)
+        .with_initializer(Initializer::Zeros)
+        .init(device);
+    linear.weight = default_param([inputs, outputs], inputs, rng, device);
+    linear.bias = Some(default_param([outputs], inputs, rng, device));
+    linear
 }

@@ -12,7 +12,7 @@
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
-use burn::nn::{BatchNorm, Linear, LinearConfig};
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::{adaptive_avg_pool2d, max_pool2d};
@@ -23,7 +23,7 @@ use oxinas_spaces::{Nb101Arch, Nb101Op};
 
 use crate::classifier::ImageClassifier;
 use crate::forward_context::ForwardContext;
-use crate::init::default_param;
+use crate::init::default_linear;
 use crate::relu_conv_bn::{ConvShape, batch_norm, conv_without_bias};
 
 /// Sizes of an NAS-Bench-101 network.
@@ -351,11 +351,7 @@ impl<B: Backend> Nb101Network<B> {
             .map(|c| Nb101Cell::new(arch, c.c_in, c.c_out, rng, device))
             .collect();
         let pool_before = plan.iter().map(|c| c.pool_before).collect();
-        let mut classifier = LinearConfig::new(channels, config.num_classes)
-            .with_initializer(burn::nn::Initializer::Zeros)
-            .init(device);
-        classifier.weight = default_param([channels, config.num_classes], channels, rng, device);
-        classifier.bias = Some(default_param([config.num_classes], channels, rng, device));
+        let classifier = default_linear(channels, config.num_classes, rng, device);
         Ok(Self {
             stem,
             cells,

@@ -9,7 +9,7 @@
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
-use burn::nn::{BatchNorm, Linear, LinearConfig};
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d};
@@ -20,7 +20,7 @@ use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
 
 use crate::forward_context::{ForwardContext, NormMode};
-use crate::init::default_param;
+use crate::init::default_linear;
 use crate::relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
 
 /// Size of an NB201 network: stem channels `C`, cells per stage `N`, classes, input.
@@ -357,11 +357,7 @@ impl<B: Backend> Nb201Network<B> {
                 });
             }
         }
-        let mut classifier = LinearConfig::new(channels, config.num_classes)
-            .with_initializer(burn::nn::Initializer::Zeros)
-            .init(device);
-        classifier.weight = default_param([channels, config.num_classes], channels, rng, device);
-        classifier.bias = Some(default_param([config.num_classes], channels, rng, device));
+        let classifier = default_linear(channels, config.num_classes, rng, device);
         Ok(Self {
             stem,
             stem_bn: batch_norm(c, device),

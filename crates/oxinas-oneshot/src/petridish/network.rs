@@ -3,13 +3,13 @@
 
 use burn::module::{Module, Param, RunningState};
 use burn::nn::conv::Conv2d;
-use burn::nn::{BatchNorm, Initializer, Linear, LinearConfig};
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
 
 use oxinas_core::seed::{SeededRng, rng_from_seed};
-use oxinas_train::init::default_param;
+use oxinas_train::init::default_linear;
 use oxinas_train::{
     ConvShape, ForwardContext, ImageClassifier, ReluConvBn, batch_norm, conv_without_bias,
 };
@@ -156,11 +156,7 @@ impl<B: Backend> PetridishNetwork<B> {
                 GrownLayer::from_ops(inputs.clone(), ops, scale, device)
             })
             .collect();
-        let mut head = LinearConfig::new(c, frame.classes)
-            .with_initializer(Initializer::Zeros)
-            .init(device);
-        head.weight = default_param([c, frame.classes], c, &mut rng, device);
-        head.bias = Some(default_param([frame.classes], c, &mut rng, device));
+        let head = default_linear(c, frame.classes, &mut rng, device);
         Self {
             stem,
             stem_bn: batch_norm(c, device),
