@@ -28,6 +28,8 @@ mod npy_format;
 mod param_count;
 mod relu_conv_bn;
 mod smoothed_cross_entropy;
+mod task_batch;
+mod task_loss;
 mod train_evaluator;
 mod train_settings;
 mod trainer;
@@ -61,6 +63,8 @@ pub use npy_format::{
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
+pub use task_batch::{TaskBatch, task_batch};
+pub use task_loss::task_loss;
 pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};

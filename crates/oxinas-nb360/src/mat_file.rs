@@ -1,0 +1,1 @@
+//! MATLAB level-5 MAT-file reading and writing (to be written).

@@ -1,0 +1,1 @@
+//! The published metrics of the ten tasks (to be written).

@@ -1,0 +1,1 @@
+//! `.npy` and `.npz` reading and writing (to be written).

@@ -1,0 +1,1 @@
+//! Pickle decoder for the NumPy-holding pickles the benchmark publishes (to be written).
