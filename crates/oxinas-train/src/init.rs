@@ -28,6 +28,29 @@ pub fn uniform<B: Backend, const D: usize>(
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
+/// A tensor of `shape` drawn from `N(0, std^2)` (Box-Muller on two uniform
+/// draws per pair of values, so the draws depend on the generator alone).
+pub fn normal<B: Backend, const D: usize>(
+    shape: [usize; D],
+    std: f64,
+    rng: &mut SeededRng,
+    device: &B::Device,
+) -> Tensor<B, D> {
+    let len: usize = shape.iter().product();
+    let mut values: Vec<f32> = Vec::with_capacity(len + 1);
+    while values.len() < len {
+        // 1 - u lies in (0, 1], so the logarithm is finite.
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random::<f64>();
+        let radius = (-2.0 * u1.ln()).sqrt() * std;
+        let angle = std::f64::consts::TAU * u2;
+        values.push((radius * angle.cos()) as f32);
+        values.push((radius * angle.sin()) as f32);
+    }
+    values.truncate(len);
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
 /// A trainable parameter drawn from PyTorch's default for a layer with `fan_in` inputs.
 pub fn default_param<B: Backend, const D: usize>(
     shape: [usize; D],

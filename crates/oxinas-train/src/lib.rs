@@ -21,15 +21,21 @@ mod image_batch;
 mod image_dataset;
 pub mod init;
 mod lr_schedule;
+mod metric_stand_in;
 mod naslib_zero_cost;
 mod nb101_network;
 mod nb201_network;
+mod nb360_evaluator;
 mod npy_format;
 mod param_count;
 mod relu_conv_bn;
 mod smoothed_cross_entropy;
 mod task_batch;
+mod task_cell_network;
 mod task_loss;
+mod task_model;
+mod task_training;
+mod task_wide_resnet;
 mod train_evaluator;
 mod train_settings;
 mod trainer;
@@ -57,14 +63,27 @@ pub use nb101_network::{ConvBnRelu, Nb101Cell, Nb101Network, Nb101NetworkConfig}
 pub use nb201_network::{
     Nb201Block, Nb201Cell, Nb201Layout, Nb201Network, Nb201NetworkConfig, Nb201Reduction,
 };
+pub use nb360_evaluator::{
+    Nb360Evaluator, Nb360EvaluatorError, Nb360EvaluatorSettings, WideResNetBaseline, metric_key,
+    train_wide_resnet,
+};
 pub use npy_format::{
     NPY_FILES, NpyArray, NpyDtype, images_from_npy, parse_npy, read_npy, read_npy_dir,
 };
 pub use param_count::trainable_params;
-pub use relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
+pub use relu_conv_bn::{
+    ConvAxes, ConvShape, ReluConvBn, batch_norm, conv_along, conv_without_bias,
+};
 pub use smoothed_cross_entropy::{correct_predictions, smoothed_cross_entropy};
 pub use task_batch::{TaskBatch, task_batch};
+pub use task_cell_network::{TaskCellConfig, TaskCellNetwork};
 pub use task_loss::task_loss;
+pub use task_model::{TaskModel, TaskShape};
+pub use task_training::{
+    TaskEpochReport, TaskSplitKind, TaskTrainError, TaskTrainReport, TaskTrainSettings,
+    evaluate_task_model, train_task_model,
+};
+pub use task_wide_resnet::{PreActBlock, TaskWideResNet, WideResNetConfig};
 pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};

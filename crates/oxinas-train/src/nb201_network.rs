@@ -21,7 +21,7 @@ use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
 
 use crate::forward_context::{ForwardContext, NormMode};
 use crate::init::default_linear;
-use crate::relu_conv_bn::{ConvShape, ReluConvBn, batch_norm, conv_without_bias};
+use crate::relu_conv_bn::{ConvAxes, ConvShape, ReluConvBn, batch_norm, conv_along};
 
 /// Size of an NB201 network: stem channels `C`, cells per stage `N`, classes, input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,24 +223,39 @@ pub struct Nb201Cell<B: Backend> {
     convs: Vec<Option<ReluConvBn<B>>>,
     /// The op on each edge, in [`NB201_EDGES`] order.
     ops: Vec<Nb201Op>,
+    /// `[height, width]` of the 3-wide average-pooling window.
+    pool_window: [usize; 2],
+    /// `[height, width]` zero padding of that window.
+    pool_padding: [usize; 2],
 }
 
 impl<B: Backend> Nb201Cell<B> {
-    fn new(arch: &Nb201Arch, channels: usize, rng: &mut SeededRng, device: &B::Device) -> Self {
+    /// A cell of `arch` at `channels` whose convolutions and pooling act on
+    /// `axes` (square for images, `1 x k` for sequences).
+    pub(crate) fn new_along(
+        arch: &Nb201Arch,
+        channels: usize,
+        axes: ConvAxes,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
         let convs = arch
             .ops
             .iter()
             .map(|&op| {
-                cell_conv_shape(op, channels).map(|shape| ReluConvBn::new(shape, rng, device))
+                cell_conv_shape(op, channels)
+                    .map(|shape| ReluConvBn::new_along(shape, axes, rng, device))
             })
             .collect();
         Self {
             convs,
             ops: arch.ops.to_vec(),
+            pool_window: axes.kernel(3),
+            pool_padding: axes.pair(1, 0),
         }
     }
 
-    fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
+    pub(crate) fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
         let mut nodes = vec![x];
         for node in 1..=3 {
             let mut sum: Option<Tensor<B, 4>> = None;
@@ -252,9 +267,14 @@ impl<B: Backend> Nb201Cell<B> {
                 let out = match (self.ops[edge], &self.convs[edge]) {
                     (Nb201Op::None, _) => continue,
                     (Nb201Op::SkipConnect, _) => input,
-                    (Nb201Op::AvgPool3x3, _) => {
-                        avg_pool2d(input, [3, 3], [1, 1], [1, 1], false, false)
-                    }
+                    (Nb201Op::AvgPool3x3, _) => avg_pool2d(
+                        input,
+                        self.pool_window,
+                        [1, 1],
+                        self.pool_padding,
+                        false,
+                        false,
+                    ),
                     (_, Some(conv)) => conv.forward(input, ctx),
                     (_, None) => unreachable!("convolution ops are built with their weights"),
                 };
@@ -277,30 +297,37 @@ pub struct Nb201Reduction<B: Backend> {
     conv_a: ReluConvBn<B>,
     conv_b: ReluConvBn<B>,
     shortcut: Conv2d<B>,
+    /// `[height, width]` of the shortcut's 2-wide pooling window and stride.
+    pool_window: [usize; 2],
 }
 
 impl<B: Backend> Nb201Reduction<B> {
-    fn new(
+    /// A reduction block `channels_in -> channels_out` whose convolutions,
+    /// stride and pooling act on `axes` (a sequence halves its length only).
+    pub(crate) fn new_along(
         channels_in: usize,
         channels_out: usize,
+        axes: ConvAxes,
         rng: &mut SeededRng,
         device: &B::Device,
     ) -> Self {
         let shape = ReductionShape::new(channels_in, channels_out);
         Self {
-            conv_a: ReluConvBn::new(shape.conv_a, rng, device),
-            conv_b: ReluConvBn::new(shape.conv_b, rng, device),
-            shortcut: conv_without_bias(shape.shortcut, rng, device),
+            conv_a: ReluConvBn::new_along(shape.conv_a, axes, rng, device),
+            conv_b: ReluConvBn::new_along(shape.conv_b, axes, rng, device),
+            shortcut: conv_along(shape.shortcut, axes, rng, device),
+            pool_window: axes.kernel(2),
         }
     }
 
-    fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
+    pub(crate) fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
         let branch = self
             .conv_b
             .forward(self.conv_a.forward(x.clone(), ctx), ctx);
         // Ceil mode: an odd side (7 from a 28-pixel image) pools to the
         // strided branch's size; on even sides it equals the benchmark's floor.
-        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, true);
+        let window = self.pool_window;
+        let pooled = avg_pool2d(x, window, window, [0, 0], true, true);
         branch + ctx.probe(self.shortcut.forward(pooled))
     }
 }
@@ -308,8 +335,19 @@ impl<B: Backend> Nb201Reduction<B> {
 /// A block of the macro skeleton: a searched cell or a reduction block.
 #[derive(Module, Debug)]
 pub struct Nb201Block<B: Backend> {
-    cell: Option<Nb201Cell<B>>,
-    reduction: Option<Nb201Reduction<B>>,
+    pub(crate) cell: Option<Nb201Cell<B>>,
+    pub(crate) reduction: Option<Nb201Reduction<B>>,
+}
+
+impl<B: Backend> Nb201Block<B> {
+    /// Applies the block's cell or reduction.
+    pub(crate) fn forward(&self, x: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 4> {
+        match (&self.cell, &self.reduction) {
+            (Some(cell), _) => cell.forward(x, ctx),
+            (None, Some(reduction)) => reduction.forward(x, ctx),
+            (None, None) => x,
+        }
+    }
 }
 
 /// The NAS-Bench-201 network for one cell.
@@ -339,20 +377,32 @@ impl<B: Backend> Nb201Network<B> {
             stride: 1,
             padding: 1,
         };
-        let stem = conv_without_bias(stem_shape, rng, device);
+        let stem = conv_along(stem_shape, ConvAxes::Both, rng, device);
         let mut blocks = Vec::new();
         let mut channels = c;
         for stage in 0..3 {
             if stage > 0 {
                 blocks.push(Nb201Block {
                     cell: None,
-                    reduction: Some(Nb201Reduction::new(channels, channels * 2, rng, device)),
+                    reduction: Some(Nb201Reduction::new_along(
+                        channels,
+                        channels * 2,
+                        ConvAxes::Both,
+                        rng,
+                        device,
+                    )),
                 });
                 channels *= 2;
             }
             for _ in 0..config.cells_per_stage {
                 blocks.push(Nb201Block {
-                    cell: Some(Nb201Cell::new(arch, channels, rng, device)),
+                    cell: Some(Nb201Cell::new_along(
+                        arch,
+                        channels,
+                        ConvAxes::Both,
+                        rng,
+                        device,
+                    )),
                     reduction: None,
                 });
             }
@@ -385,11 +435,7 @@ impl<B: Backend> Nb201Network<B> {
     pub fn features_with(&self, images: Tensor<B, 4>, ctx: &ForwardContext<B>) -> Tensor<B, 2> {
         let mut x = ctx.norm(&self.stem_bn, ctx.probe(self.stem.forward(images)));
         for block in &self.blocks {
-            x = match (&block.cell, &block.reduction) {
-                (Some(cell), _) => cell.forward(x, ctx),
-                (None, Some(reduction)) => reduction.forward(x, ctx),
-                (None, None) => x,
-            };
+            x = block.forward(x, ctx);
         }
         let x = ctx.relu(ctx.norm(&self.last_bn, x));
         let [batch, channels, _, _] = x.dims();

@@ -40,30 +40,75 @@ impl ConvShape {
     }
 }
 
+/// Which axes of a `[batch, channels, height, width]` input a convolution's
+/// kernel, stride and padding act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ConvAxes {
+    /// A square kernel over height and width (images).
+    #[default]
+    Both,
+    /// A `1 x k` kernel along the width only: 1-D sequences are stored as
+    /// `[channels, 1, length]`, and a kernel of height 1 is a true 1-D
+    /// convolution (no dead weights above and below the single row).
+    Width,
+}
+
+impl ConvAxes {
+    /// `[height, width]` of a side-`size` kernel (or window) on these axes.
+    pub fn kernel(self, size: usize) -> [usize; 2] {
+        match self {
+            ConvAxes::Both => [size, size],
+            ConvAxes::Width => [1, size],
+        }
+    }
+
+    /// `[height, width]` of a stride or padding `value` on these axes (1 or 0
+    /// along the height for [`ConvAxes::Width`], as `untouched` says).
+    pub fn pair(self, value: usize, untouched: usize) -> [usize; 2] {
+        match self {
+            ConvAxes::Both => [value, value],
+            ConvAxes::Width => [untouched, value],
+        }
+    }
+}
+
+impl ConvShape {
+    /// Number of weights when the kernel spans `axes` (`out * in * k` for a
+    /// width-only kernel).
+    pub fn weights_along(&self, axes: ConvAxes) -> usize {
+        let [kh, kw] = axes.kernel(self.kernel);
+        self.channels_out * self.channels_in * kh * kw
+    }
+}
+
 /// A bias-free convolution initialised from `rng` (PyTorch's default distribution).
 pub fn conv_without_bias<B: Backend>(
     shape: ConvShape,
     rng: &mut SeededRng,
     device: &B::Device,
 ) -> Conv2d<B> {
-    let p = shape.padding;
-    let mut conv = Conv2dConfig::new(
-        [shape.channels_in, shape.channels_out],
-        [shape.kernel, shape.kernel],
-    )
-    .with_stride([shape.stride, shape.stride])
-    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-    .with_bias(false)
-    .with_initializer(Initializer::Zeros)
-    .init(device);
-    let fan_in = shape.channels_in * shape.kernel * shape.kernel;
+    conv_along(shape, ConvAxes::Both, rng, device)
+}
+
+/// A bias-free convolution of `shape` whose kernel, stride and padding act on
+/// `axes`, weights drawn from `rng` with PyTorch's default distribution.
+pub fn conv_along<B: Backend>(
+    shape: ConvShape,
+    axes: ConvAxes,
+    rng: &mut SeededRng,
+    device: &B::Device,
+) -> Conv2d<B> {
+    let [kh, kw] = axes.kernel(shape.kernel);
+    let [ph, pw] = axes.pair(shape.padding, 0);
+    let mut conv = Conv2dConfig::new([shape.channels_in, shape.channels_out], [kh, kw])
+        .with_stride(axes.pair(shape.stride, 1))
+        .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
+        .with_bias(false)
+        .with_initializer(Initializer::Zeros)
+        .init(device);
+    let fan_in = shape.channels_in * kh * kw;
     conv.weight = default_param(
-        [
-            shape.channels_out,
-            shape.channels_in,
-            shape.kernel,
-            shape.kernel,
-        ],
+        [shape.channels_out, shape.channels_in, kh, kw],
         fan_in,
         rng,
         device,
@@ -91,8 +136,18 @@ pub struct ReluConvBn<B: Backend> {
 impl<B: Backend> ReluConvBn<B> {
     /// A unit of `shape`, weights drawn from `rng`.
     pub fn new(shape: ConvShape, rng: &mut SeededRng, device: &B::Device) -> Self {
+        Self::new_along(shape, ConvAxes::Both, rng, device)
+    }
+
+    /// A unit of `shape` whose convolution acts on `axes`, weights drawn from `rng`.
+    pub fn new_along(
+        shape: ConvShape,
+        axes: ConvAxes,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
         Self {
-            conv: conv_without_bias(shape, rng, device),
+            conv: conv_along(shape, axes, rng, device),
             bn: batch_norm(shape.channels_out, device),
         }
     }

@@ -91,20 +91,7 @@ where
             nesterov,
             weight_decay,
         } => {
-            let mut config = SgdConfig::new();
-            if momentum > 0.0 {
-                config = config.with_momentum(Some(
-                    MomentumConfig::new()
-                        .with_momentum(momentum)
-                        .with_dampening(0.0)
-                        .with_nesterov(nesterov),
-                ));
-            }
-            if weight_decay > 0.0 {
-                config =
-                    config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
-            }
-            let optimizer = config.init::<B, M>();
+            let optimizer = sgd_config(momentum, nesterov, weight_decay).init::<B, M>();
             Ok(run(
                 model, optimizer, splits, settings, seed, device, progress,
             ))
@@ -125,6 +112,24 @@ where
             ))
         }
     }
+}
+
+/// Burn's SGD with PyTorch's semantics: no dampening, momentum and L2 weight
+/// decay only when positive.
+pub(crate) fn sgd_config(momentum: f64, nesterov: bool, weight_decay: f64) -> SgdConfig {
+    let mut config = SgdConfig::new();
+    if momentum > 0.0 {
+        config = config.with_momentum(Some(
+            MomentumConfig::new()
+                .with_momentum(momentum)
+                .with_dampening(0.0)
+                .with_nesterov(nesterov),
+        ));
+    }
+    if weight_decay > 0.0 {
+        config = config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
+    }
+    config
 }
 
 fn run<B, M, O>(
