@@ -593,7 +593,8 @@ mod tests {
         .err()
         .unwrap();
         assert!(matches!(err, Nb360EvaluatorError::UnknownTask(_)), "{err}");
-        let edits: [(&str, fn(&mut Nb360EvaluatorSettings)); 5] = [
+        type Edit = fn(&mut Nb360EvaluatorSettings);
+        let edits: [(&str, Edit); 5] = [
             ("channels", |s| s.channels = 0),
             ("epochs", |s| s.epochs = 0),
             ("batch_size", |s| s.batch_size = 1),

@@ -299,15 +299,15 @@ mod tests {
             channels: 2,
             cells_per_stage: 0,
         };
-        let err = TaskCellNetwork::<CpuBackend>::new(
+        let Err(err) = TaskCellNetwork::<CpuBackend>::new(
             &config,
             &arch,
             &shape,
             &mut rng_from_seed(1),
             &Default::default(),
-        )
-        .err()
-        .expect("no cells is rejected");
+        ) else {
+            panic!("zero cells per stage must be rejected");
+        };
         assert_eq!(err.field, "cells_per_stage");
     }
 }

@@ -97,7 +97,7 @@ impl TaskTrainSettings {
             ));
         }
         if let Some(clip) = self.grad_clip_norm
-            && !(clip > 0.0)
+            && (clip.is_nan() || clip <= 0.0)
         {
             return Err(ConfigError::new(
                 "grad_clip_norm",
@@ -683,30 +683,30 @@ pub(crate) mod tests {
         let data = pattern_task(16, 1);
         let mut bad = settings(1, 3);
         bad.batch_size = 1;
-        let err = train_task_model(
+        let Err(err) = train_task_model(
             cell_net(&data, "000000", 2),
             &data,
             &bad,
             &Default::default(),
             &mut |_: &TaskEpochReport| {},
-        )
-        .err()
-        .expect("the setting is rejected");
+        ) else {
+            panic!("batch size 1 must be rejected");
+        };
         assert!(
             matches!(&err, TaskTrainError::Config(e) if e.field == "batch_size"),
             "{err}"
         );
         let mut empty = data.clone();
         empty.valid = TaskSplit::empty(data.spec.input_shape, 1);
-        let err = train_task_model(
+        let Err(err) = train_task_model(
             cell_net(&data, "000000", 2),
             &empty,
             &settings(1, 3),
             &Default::default(),
             &mut |_: &TaskEpochReport| {},
-        )
-        .err()
-        .expect("the data is rejected");
+        ) else {
+            panic!("an empty validation split must be rejected");
+        };
         assert!(
             matches!(&err, TaskTrainError::Config(e) if e.field == "valid split"),
             "{err}"

@@ -381,14 +381,14 @@ mod tests {
             depth: 12,
             widen_factor: 1,
         };
-        let err = TaskWideResNet::<CpuBackend>::new(
+        let Err(err) = TaskWideResNet::<CpuBackend>::new(
             &config,
             &shape,
             &mut rng_from_seed(1),
             &Default::default(),
-        )
-        .err()
-        .expect("depth 12 is rejected");
+        ) else {
+            panic!("depth 12 must be rejected");
+        };
         assert_eq!(err.field, "depth");
         let err = TaskShape::with_input(Nb360Task::Ecg.spec(), [1, 2, 40]).unwrap_err();
         assert_eq!(err.field, "input_shape");
