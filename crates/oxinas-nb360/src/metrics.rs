@@ -304,10 +304,13 @@ pub struct MaskCounts {
 }
 
 /// Counts the pixels of all samples (the reference's `maskMetric`): a pixel is
-/// predicted positive when its logit is above 0 (sigmoid above 0.5); a target
-/// of at least 0.5 is a cosmic-ray pixel, below 0.5 a clean one, and a target
-/// below 0 is ignored (the loader marks pixels of the published ignore mask
-/// with -1).
+/// predicted positive when its logit is above 0, i.e. its probability above
+/// 0.5 as deepCR's evaluation thresholds it (the backbone's validation loop
+/// compares the raw logit with 0.5 instead, which amounts to a probability
+/// threshold of 0.62; the probability is what the metric is defined on). A
+/// target of at least 0.5 is a cosmic-ray pixel, below 0.5 a clean one, and a
+/// target below 0 is ignored (the loader marks pixels of the published ignore
+/// mask with -1).
 pub fn mask_counts(outputs: &[f32], targets: &[f32]) -> Result<MaskCounts, Nb360Error> {
     let metric = MetricKind::FalseNegativePercent;
     if outputs.len() != targets.len() {
