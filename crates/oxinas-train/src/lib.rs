@@ -21,7 +21,6 @@ mod image_batch;
 mod image_dataset;
 pub mod init;
 mod lr_schedule;
-mod metric_stand_in;
 mod naslib_zero_cost;
 mod nb101_network;
 mod nb201_network;

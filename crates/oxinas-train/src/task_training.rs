@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
 use oxinas_core::seed::{derive_seed, rng_from_seed};
-use oxinas_nb360::{Nb360Error, PointwiseNormalizer, TaskData, TaskSplit};
+use oxinas_nb360::metrics::score;
+use oxinas_nb360::{Nb360Error, PointwiseNormalizer, TaskData, TaskSplit, TaskSpec};
 
 use crate::grad_clipping::clip_global_norm;
 use crate::lr_schedule::CosineSchedule;
@@ -414,7 +415,13 @@ fn score_split<B: Backend, M: TaskModel<B>>(
     device: &B::Device,
 ) -> Result<SplitScores, Nb360Error> {
     let (outputs, loss) = split_outputs(model, data, split, batch_size, device);
-    let metric = crate::metric_stand_in::score(data.spec, &outputs, split)?;
+    // Scored at the split's own input size (dense tasks may run on maps
+    // smaller than the published ones).
+    let spec = TaskSpec {
+        input_shape: split.input_shape,
+        ..*data.spec
+    };
+    let metric = score(&spec, &outputs, split)?;
     Ok(SplitScores { loss, metric })
 }
 
