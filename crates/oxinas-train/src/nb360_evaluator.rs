@@ -658,4 +658,39 @@ mod tests {
         assert_eq!(baseline.report.epochs.len(), 2);
         assert!(baseline.test_metric.is_finite() && baseline.test_metric > 0.0);
     }
+
+    #[test]
+    fn loads_a_task_in_its_published_layout_and_trains_cells_on_it() {
+        // FSD50K: manifests, label map and WAV chunks as published, turned
+        // into log-mel inputs by the loader; clips aggregate their chunks.
+        let dir = tempfile::tempdir().unwrap();
+        oxinas_nb360::fsd50k::write_fixture(dir.path(), 12, 3).unwrap();
+        let with_dir = Nb360EvaluatorSettings {
+            data_dir: Some(dir.path().to_owned()),
+            epochs: 2,
+            batch_size: 6,
+            ..settings("fsd50k")
+        };
+        let evaluator =
+            Nb360Evaluator::<CpuTrainBackend>::with_device(with_dir, Default::default()).unwrap();
+        assert_eq!(evaluator.data().train.len(), 12);
+        assert_eq!(Evaluator::metric(&evaluator), "valid_one_minus_map");
+        let arch = Nb201Arch::from_op_digits("303130").unwrap();
+        let e = evaluator
+            .evaluate(&arch, Fidelity::epochs(2), &mut rng_from_seed(1))
+            .unwrap();
+        let valid = e.observation.validation.unwrap();
+        assert!((0.0..=1.0).contains(&valid), "{valid}");
+        assert!(e.test.is_some_and(|t| (0.0..=1.0).contains(&t)));
+        // A missing directory is a data error naming the task's files.
+        let missing = Nb360EvaluatorSettings {
+            data_dir: Some(dir.path().join("absent")),
+            ..settings("fsd50k")
+        };
+        let Err(err) = Nb360Evaluator::<CpuTrainBackend>::with_device(missing, Default::default())
+        else {
+            panic!("a missing data directory must be an error");
+        };
+        assert!(matches!(err, Nb360EvaluatorError::Data(_)), "{err}");
+    }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use oxinas_core::ConfigError;
 use oxinas_core::seed::{derive_seed, rng_from_seed};
 use oxinas_nb360::metrics::score;
-use oxinas_nb360::{Nb360Error, PointwiseNormalizer, TaskData, TaskSplit, TaskSpec};
+use oxinas_nb360::{Nb360Error, PointwiseNormalizer, TaskData, TaskSpec, TaskSplit};
 
 use crate::grad_clipping::clip_global_norm;
 use crate::lr_schedule::CosineSchedule;
