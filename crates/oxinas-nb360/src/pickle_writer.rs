@@ -317,3 +317,106 @@ fn raw_le_bytes(data: &ArrayData) -> Vec<u8> {
         ArrayData::Object(_) => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::numpy_pickle::decode_pickle;
+
+    /// NumPy 2.4's `pickle.dumps(p2, protocol=2)` with `numpy._core.` spelt
+    /// `numpy.core.` (see the script in `numpy_pickle`'s tests).
+    const NUMPY_PROTOCOL2: &[u8] = include_bytes!("../tests/fixtures/numpy_protocol2.pickle");
+
+    fn round_trip(value: &PyValue) -> PyValue {
+        decode_pickle(&pickle_value(value), Path::new("written.pickle")).expect("decodes")
+    }
+
+    fn arr(shape: Vec<usize>, data: ArrayData) -> PyValue {
+        PyValue::Array(NdArray { shape, data })
+    }
+
+    #[test]
+    fn writer_reproduces_numpys_protocol2_bytes() {
+        let value = decode_pickle(NUMPY_PROTOCOL2, Path::new("fixture")).expect("decodes");
+        let written = pickle_value(&value);
+        assert_eq!(written.len(), NUMPY_PROTOCOL2.len());
+        let first_difference = written
+            .iter()
+            .zip(NUMPY_PROTOCOL2)
+            .position(|(a, b)| a != b);
+        assert_eq!(first_difference, None);
+    }
+
+    #[test]
+    fn every_dtype_and_container_round_trips() {
+        let value = PyValue::Dict(vec![
+            (
+                PyValue::Str("arrays".into()),
+                PyValue::List(vec![
+                    arr(vec![2, 2], ArrayData::Bool(vec![true, false, false, true])),
+                    arr(vec![3], ArrayData::U8(vec![0, 128, 255])),
+                    arr(vec![2], ArrayData::I8(vec![-128, 127])),
+                    arr(vec![2], ArrayData::I16(vec![-30000, 30000])),
+                    arr(vec![1, 2], ArrayData::I32(vec![i32::MIN, i32::MAX])),
+                    arr(vec![2], ArrayData::I64(vec![i64::MIN, i64::MAX])),
+                    arr(vec![2, 1, 1], ArrayData::F32(vec![f32::MIN_POSITIVE, -0.5])),
+                    arr(vec![], ArrayData::F64(vec![std::f64::consts::PI])),
+                    arr(vec![0, 3], ArrayData::F64(vec![])),
+                    arr(
+                        vec![2],
+                        ArrayData::Object(vec![
+                            PyValue::Str("N".into()),
+                            arr(vec![2], ArrayData::F64(vec![1.0, 2.0])),
+                        ]),
+                    ),
+                ]),
+            ),
+            (
+                PyValue::Bytes(b"k".to_vec()),
+                PyValue::Tuple(vec![
+                    PyValue::Tuple(vec![]),
+                    PyValue::Int(-300),
+                    PyValue::Int(1 << 33),
+                    PyValue::Int(-(1 << 40)),
+                    PyValue::Bytes(vec![]),
+                    PyValue::Bytes((0..=255).collect()),
+                ]),
+            ),
+            (PyValue::Int(7), PyValue::Float(-1e300)),
+            (PyValue::None, PyValue::Bool(false)),
+        ]);
+        assert_eq!(round_trip(&value), value);
+    }
+
+    #[test]
+    fn long_lists_use_batches_and_long_memo_indices() {
+        // 2500 distinct strings: three APPENDS batches and memo indices past 255.
+        let items: Vec<PyValue> = (0..2500).map(|i| PyValue::Str(format!("s{i}"))).collect();
+        let dict: Vec<(PyValue, PyValue)> = (0..1001)
+            .map(|i| (PyValue::Int(i), PyValue::Str("N".into())))
+            .collect();
+        let value = PyValue::Tuple(vec![PyValue::List(items), PyValue::Dict(dict)]);
+        let bytes = pickle_value(&value);
+        assert!(bytes.contains(&b'r'), "LONG_BINPUT expected");
+        assert_eq!(round_trip(&value), value);
+    }
+
+    #[test]
+    fn integers_use_the_smallest_opcode_python_uses() {
+        // Expected bytes from Python 3: `pickle.dumps(v, 2)[2:-1]`.
+        let cases: [(i64, &[u8]); 6] = [
+            (5, b"K\x05"),
+            (256, b"M\x00\x01"),
+            (-1, b"J\xff\xff\xff\xff"),
+            (1 << 31, b"\x8a\x05\x00\x00\x00\x80\x00"),
+            (-(1 << 31) - 1, b"\x8a\x05\xff\xff\xff\x7f\xff"),
+            (i64::MIN, b"\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80"),
+        ];
+        for (v, expected) in cases {
+            let bytes = pickle_value(&PyValue::Int(v));
+            assert_eq!(&bytes[2..bytes.len() - 1], expected, "{v}");
+        }
+    }
+}
