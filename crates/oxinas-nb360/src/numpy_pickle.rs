@@ -50,6 +50,99 @@ pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, Nb360Error> {
     vm.convert(root, 0, &mut budget)
 }
 
+/// Reads and decodes the pickle file at `path`.
+pub fn read_pickle_file(path: &Path) -> Result<PyValue, Nb360Error> {
+    let bytes = std::fs::read(path).map_err(|e| Nb360Error::io(path, e))?;
+    decode_pickle(&bytes, path)
+}
+
+/// The value under `key` (a `str` or Python 2 `bytes` key) of a decoded
+/// dict; the error names `path`, where the dict is (`context`) and the key.
+pub fn dict_item<'v>(
+    value: &'v PyValue,
+    key: &str,
+    path: &Path,
+    context: &str,
+) -> Result<&'v PyValue, Nb360Error> {
+    match value {
+        PyValue::Dict(_) => value
+            .get(key)
+            .ok_or_else(|| Nb360Error::format(path, format!("{context}: missing key '{key}'"))),
+        other => Err(Nb360Error::format(
+            path,
+            format!("{context}: expected a dict, found {}", other.kind()),
+        )),
+    }
+}
+
+/// The items of a list, tuple or 1-d object array.
+pub fn sequence_items<'v>(
+    value: &'v PyValue,
+    path: &Path,
+    what: &str,
+) -> Result<&'v [PyValue], Nb360Error> {
+    match value {
+        PyValue::List(items) | PyValue::Tuple(items) => Ok(items),
+        PyValue::Array(NdArray {
+            shape,
+            data: ArrayData::Object(items),
+        }) if shape.len() == 1 => Ok(items),
+        other => Err(Nb360Error::format(
+            path,
+            format!(
+                "{what}: expected a list or a 1-d object array, found {}",
+                describe(other)
+            ),
+        )),
+    }
+}
+
+/// Integers from a list of ints or a 1-d integer array (labels).
+pub fn integer_sequence(value: &PyValue, path: &Path, what: &str) -> Result<Vec<i64>, Nb360Error> {
+    let bad = |found: String| {
+        Nb360Error::format(
+            path,
+            format!("{what}: expected a list of ints or a 1-d integer array, found {found}"),
+        )
+    };
+    match value {
+        PyValue::Array(a) => {
+            if a.shape.len() != 1 {
+                return Err(bad(describe(value)));
+            }
+            Ok(match &a.data {
+                ArrayData::U8(v) => v.iter().map(|&x| i64::from(x)).collect(),
+                ArrayData::I8(v) => v.iter().map(|&x| i64::from(x)).collect(),
+                ArrayData::I16(v) => v.iter().map(|&x| i64::from(x)).collect(),
+                ArrayData::I32(v) => v.iter().map(|&x| i64::from(x)).collect(),
+                ArrayData::I64(v) => v.clone(),
+                _ => return Err(bad(describe(value))),
+            })
+        }
+        PyValue::List(items) | PyValue::Tuple(items) => items
+            .iter()
+            .map(|item| match item {
+                PyValue::Int(i) => Ok(*i),
+                PyValue::Array(a) if a.shape.is_empty() => match &a.data {
+                    ArrayData::I64(v) if v.len() == 1 => Ok(v[0]),
+                    ArrayData::I32(v) if v.len() == 1 => Ok(i64::from(v[0])),
+                    _ => Err(bad(format!("an element {}", describe(item)))),
+                },
+                other => Err(bad(format!("an element {}", describe(other)))),
+            })
+            .collect(),
+        other => Err(bad(describe(other))),
+    }
+}
+
+/// A value's type, with dtype and shape for arrays, for error messages.
+pub fn describe(value: &PyValue) -> String {
+    match value {
+        PyValue::Array(a) => format!("a {} array of shape {:?}", a.data.dtype_name(), a.shape),
+        other => format!("a {}", other.kind()),
+    }
+}
+
 type Id = usize;
 
 /// A global the decoder accepts.
