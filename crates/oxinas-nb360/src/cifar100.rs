@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::numpy_pickle::{describe, dict_item, integer_sequence, read_pickle_file};
+use crate::numpy_pickle::{
+    describe, dict_item, integer_sequence, read_pickle_file, take_dict_item,
+};
 use crate::pickle_writer::pickle_value;
 use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
@@ -51,12 +53,12 @@ fn read_batch(path: &Path) -> Result<Batch, Nb360Error> {
     if !path.is_file() {
         return Err(missing(path.to_path_buf()));
     }
-    let value = read_pickle_file(path)?;
-    let data = dict_item(&value, "data", path, "batch dict")?;
+    let mut value = read_pickle_file(path)?;
+    let data = take_dict_item(&mut value, "data", path, "batch dict")?;
     let PyValue::Array(NdArray { shape, data }) = data else {
         return Err(Nb360Error::format(
             path,
-            format!("'data': expected a uint8 array, found {}", describe(data)),
+            format!("'data': expected a uint8 array, found {}", describe(&data)),
         ));
     };
     let ArrayData::U8(pixels) = data else {
@@ -96,10 +98,7 @@ fn read_batch(path: &Path) -> Result<Batch, Nb360Error> {
             format!("'fine_labels'[{i}] = {l}, expected 0..{}", CLASSES - 1),
         ));
     }
-    Ok(Batch {
-        pixels: pixels.clone(),
-        labels,
-    })
+    Ok(Batch { pixels, labels })
 }
 
 /// Rows `range` of a batch as a normalised split.

@@ -75,6 +75,29 @@ pub fn dict_item<'v>(
     }
 }
 
+/// Moves the value under `key` out of a decoded dict (leaving `None`), so
+/// that large arrays are not copied; errors as [`dict_item`].
+pub fn take_dict_item(
+    value: &mut PyValue,
+    key: &str,
+    path: &Path,
+    context: &str,
+) -> Result<PyValue, Nb360Error> {
+    dict_item(value, key, path, context)?;
+    let PyValue::Dict(items) = value else {
+        return Err(Nb360Error::format(
+            path,
+            format!("{context}: expected a dict"),
+        ));
+    };
+    let slot = items.iter_mut().find_map(|(k, v)| match k {
+        PyValue::Str(s) if s == key => Some(v),
+        PyValue::Bytes(b) if b == key.as_bytes() => Some(v),
+        _ => None,
+    });
+    Ok(slot.map_or(PyValue::None, |v| std::mem::replace(v, PyValue::None)))
+}
+
 /// The items of a list, tuple or 1-d object array.
 pub fn sequence_items<'v>(
     value: &'v PyValue,

@@ -14,7 +14,7 @@ use flate2::read::MultiGzDecoder;
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::numpy_pickle::{decode_pickle, describe, dict_item, integer_sequence};
+use crate::numpy_pickle::{decode_pickle, describe, dict_item, integer_sequence, take_dict_item};
 use crate::pickle_writer::pickle_value;
 use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
@@ -30,16 +30,16 @@ struct Part {
     labels: Vec<i64>,
 }
 
-fn read_part(root: &PyValue, name: &str, path: &Path) -> Result<Part, Nb360Error> {
-    let part = dict_item(root, name, path, "top-level dict")?;
+fn read_part(root: &mut PyValue, name: &str, path: &Path) -> Result<Part, Nb360Error> {
+    let mut part = take_dict_item(root, name, path, "top-level dict")?;
     let context = format!("'{name}' dict");
-    let images = dict_item(part, "images", path, &context)?;
+    let images = take_dict_item(&mut part, "images", path, &context)?;
     let PyValue::Array(array) = images else {
         return Err(Nb360Error::format(
             path,
             format!(
                 "'{name}'/'images': expected a float array, found {}",
-                describe(images)
+                describe(&images)
             ),
         ));
     };
@@ -52,19 +52,23 @@ fn read_part(root: &PyValue, name: &str, path: &Path) -> Result<Part, Nb360Error
             ),
         ));
     }
-    let images = array.to_f32(path, &format!("'{name}'/'images'"))?;
+    let n = array.shape[0];
+    let images = match array.data {
+        // Moved, not copied: the published file holds 2 GB of pixels.
+        ArrayData::F32(values) => values,
+        _ => array.to_f32(path, &format!("'{name}'/'images'"))?,
+    };
     let labels = integer_sequence(
-        dict_item(part, "labels", path, &context)?,
+        dict_item(&part, "labels", path, &context)?,
         path,
         &format!("'{name}'/'labels'"),
     )?;
-    if labels.len() != array.shape[0] {
+    if labels.len() != n {
         return Err(Nb360Error::format(
             path,
             format!(
-                "'{name}'/'labels' has {} labels for {} images",
-                labels.len(),
-                array.shape[0]
+                "'{name}'/'labels' has {} labels for {n} images",
+                labels.len()
             ),
         ));
     }
@@ -110,10 +114,10 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<TaskData, Nb360Error> {
     MultiGzDecoder::new(file)
         .read_to_end(&mut bytes)
         .map_err(|e| Nb360Error::format(&path, format!("not a valid gzip file: {e}")))?;
-    let root = decode_pickle(&bytes, &path)?;
+    let mut root = decode_pickle(&bytes, &path)?;
     drop(bytes);
-    let train = read_part(&root, "train", &path)?;
-    let test = read_part(&root, "test", &path)?;
+    let train = read_part(&mut root, "train", &path)?;
+    let test = read_part(&mut root, "test", &path)?;
     drop(root);
     let n = train.labels.len();
     let n_train = n * 4 / 5;
