@@ -14,25 +14,9 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::error::Nb360Error;
+use crate::numpy_pickle::decode_pickle;
+use crate::pickle_writer::pickle_value;
 use crate::py_value::{ArrayData, NdArray, PyValue};
-use pickle_stand_in::{decode_pickle, pickle_value};
-
-// TEMPORARY until the pickle branch lands: same names as
-// `crate::numpy_pickle::decode_pickle` and `crate::pickle_writer::pickle_value`.
-mod pickle_stand_in {
-    use std::path::Path;
-
-    use crate::error::Nb360Error;
-    use crate::py_value::PyValue;
-
-    pub(super) fn decode_pickle(_bytes: &[u8], path: &Path) -> Result<PyValue, Nb360Error> {
-        Err(Nb360Error::format(path, "object arrays: pickle decoding not available yet"))
-    }
-
-    pub(super) fn pickle_value(_value: &PyValue) -> Vec<u8> {
-        Vec::new()
-    }
-}
 
 /// The six bytes every `.npy` file starts with.
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -944,6 +928,30 @@ mod tests {
             assert!(text.starts_with("bad.npy: "), "{text}");
             assert!(text.contains(want), "{text} lacks {want}");
         }
+    }
+
+    #[test]
+    fn object_arrays_round_trip_through_the_pickle() {
+        let inner = arr(&[2, 2], ArrayData::F64(vec![1.0, 2.0, 3.0, 4.0]));
+        let dict = PyValue::Dict(vec![
+            (PyValue::Str("data".into()), PyValue::Array(inner.clone())),
+            (PyValue::Str("label".into()), PyValue::Int(3)),
+        ]);
+        let zero_d = arr(&[], ArrayData::Object(vec![dict]));
+        let bytes = npy_bytes(&zero_d);
+        assert!(String::from_utf8_lossy(&bytes[..64]).contains("'descr': '|O'"));
+        let back = parse_npy(&bytes, Path::new("o.npy")).unwrap();
+        assert_eq!(back, zero_d);
+        let ArrayData::Object(items) = &back.data else {
+            panic!("object array expected");
+        };
+        assert_eq!(items[0].get("data"), Some(&PyValue::Array(inner)));
+        // A header shape the pickled array does not have is refused.
+        let mut lying = bytes.clone();
+        let at = lying.windows(4).position(|w| w == b"(), ").unwrap();
+        lying[at..at + 4].copy_from_slice(b"(1,)");
+        let text = message(parse_npy(&lying, Path::new("o.npy")));
+        assert!(text.contains("header says shape [1]"), "{text}");
     }
 
     #[test]

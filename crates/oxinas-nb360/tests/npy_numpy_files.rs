@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use oxinas_nb360::npy::{read_npy, read_npz};
-use oxinas_nb360::{ArrayData, NdArray};
+use oxinas_nb360::{ArrayData, NdArray, PyValue};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -51,4 +51,26 @@ fn deflated_npz_from_numpy_is_read_with_its_keys() {
             data: ArrayData::F32(vec![2.5]),
         }
     );
+}
+
+#[test]
+fn zero_d_object_array_from_numpy_holds_its_dict() {
+    let a = read_npy(fixture("object_dict.npy")).unwrap();
+    assert!(a.shape.is_empty());
+    let ArrayData::Object(items) = &a.data else {
+        panic!("expected an object array, found {}", a.data.dtype_name());
+    };
+    assert_eq!(items.len(), 1);
+    let Some(PyValue::Array(data)) = items[0].get("data") else {
+        panic!("no `data` array in {:?}", items[0]);
+    };
+    assert_eq!(data.shape, vec![2, 3]);
+    assert_eq!(
+        data.data,
+        ArrayData::F64(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    );
+    let Some(PyValue::Array(label)) = items[0].get("label") else {
+        panic!("no `label` array in {:?}", items[0]);
+    };
+    assert_eq!(label.data, ArrayData::I64(vec![1, 24]));
 }
