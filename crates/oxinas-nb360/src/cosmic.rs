@@ -55,8 +55,8 @@ const OTHER_FIELDS: [&str; 45] = [
     "10595_2", "10595_7", "10631_1", "10631_3", "10631_4", "10775_29", "10775_52", "10775_ab",
     "10775_ad", "11340_11", "11586_5", "12103_a3", "12438_1", "12602_1", "12602_2", "13375_4",
     "13375_7", "13389_10", "13498_b1", "13671_35", "13718_6", "14164_1", "14164_9", "15100_2",
-    "15647_13", "9405_4b", "9405_6d", "9425_2", "9425_4", "9442_1", "9442_3", "9442_5",
-    "9450_14", "9450_16", "9583_99", "9694_6", "9978_5e",
+    "15647_13", "9405_4b", "9405_6d", "9425_2", "9425_4", "9442_1", "9442_3", "9442_5", "9450_14",
+    "9450_16", "9583_99", "9694_6", "9978_5e",
 ];
 
 /// Loads the task from `dir` (the published layout).
@@ -180,7 +180,9 @@ fn read_crop(path: &Path, split: &mut TaskSplit) -> Result<(), Nb360Error> {
             if mask != 0.0 && mask != 1.0 {
                 return Err(Nb360Error::format(
                     path,
-                    format!("cosmic-ray mask (plane 1) at row {r}, column {c}: expected 0 or 1, found {mask}"),
+                    format!(
+                        "cosmic-ray mask (plane 1) at row {r}, column {c}: expected 0 or 1, found {mask}"
+                    ),
                 ));
             }
             let ignored = planes == 3 && plane(2)[r * width + c] != 0.0;
@@ -221,7 +223,12 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
     let mut write_part = |part: &str, fields: &[(&str, &str)], count: usize| {
         for i in 0..count {
             let (prop, vis) = fields[i % fields.len()];
-            let field_dir = dir.join("data").join(part).join(FILTER).join(prop).join(vis);
+            let field_dir = dir
+                .join("data")
+                .join(part)
+                .join(FILTER)
+                .join(prop)
+                .join(vis);
             std::fs::create_dir_all(&field_dir).map_err(|e| Nb360Error::io(&field_dir, e))?;
             let image = synthetic_exposure(&mut rng, i % 2 == 0);
             write_npy(field_dir.join(format!("1_{i:04}.npy")), &image)?;
@@ -246,10 +253,17 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
 
 /// One synthetic exposure: `(3, 200, 196)` with an ignore mask or `(2, 192, 192)`.
 fn synthetic_exposure(rng: &mut impl Rng, with_ignore: bool) -> NdArray {
-    let (planes, height, width) = if with_ignore { (3, 200, 196) } else { (2, 192, 192) };
+    let (planes, height, width) = if with_ignore {
+        (3, 200, 196)
+    } else {
+        (2, 192, 192)
+    };
     let plane = height * width;
     let mut values = vec![0f32; planes * plane];
-    let (gy, gx) = (rng.random_range(-0.01..0.01f32), rng.random_range(-0.01..0.01f32));
+    let (gy, gx) = (
+        rng.random_range(-0.01..0.01f32),
+        rng.random_range(-0.01..0.01f32),
+    );
     let (cy, cx) = (
         rng.random_range(64.0..192.0f32),
         rng.random_range(64.0..180.0f32),
@@ -411,11 +425,18 @@ mod tests {
             data: ArrayData::F32(vec![0.0; 30_000]),
         };
         write_npy(&small, &tiny).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("1_0000.npy") && err.contains(">= 192"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1_0000.npy") && err.contains(">= 192"),
+            "{err}"
+        );
         std::fs::remove_file(&small).unwrap();
         std::fs::create_dir_all(dir.path().join("data/npy_train/f435w/99999/1")).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`99999_1`"), "{err}");
     }
 }

@@ -129,7 +129,12 @@ fn decode_split(
 
 /// The first `len` elements as `f32`, without converting the rest (the full
 /// test split holds 600 million values).
-fn leading_f32(array: &NdArray, len: usize, path: &Path, key: &str) -> Result<Vec<f32>, Nb360Error> {
+fn leading_f32(
+    array: &NdArray,
+    len: usize,
+    path: &Path,
+    key: &str,
+) -> Result<Vec<f32>, Nb360Error> {
     fn head<T: Copy>(values: &[T], len: usize, convert: impl Fn(T) -> f32) -> Vec<f32> {
         values[..len.min(values.len())]
             .iter()
@@ -169,7 +174,11 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
     std::fs::create_dir_all(dir).map_err(|e| Nb360Error::io(dir, e))?;
     let mut rng = rng_from_seed(seed);
     let motifs: Vec<Vec<usize>> = (0..LABELS)
-        .map(|_| (0..MOTIF_LENGTH).map(|_| rng.random_range(0..BASES)).collect())
+        .map(|_| {
+            (0..MOTIF_LENGTH)
+                .map(|_| rng.random_range(0..BASES))
+                .collect()
+        })
         .collect();
     let mut arrays = Vec::new();
     for split in SPLITS {
@@ -293,8 +302,13 @@ mod tests {
             data: ArrayData::U8(vec![0; 4000]),
         };
         write_npz(&path, &[("x_train", &x), ("y_train", &y), ("x_val", &x)]).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains(FILE) && err.contains("missing key `y_val`"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(FILE) && err.contains("missing key `y_val`"),
+            "{err}"
+        );
         let all = [
             ("x_train", &x),
             ("y_train", &y),
@@ -304,8 +318,13 @@ mod tests {
             ("y_test", &y),
         ];
         write_npz(&path, &all).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("`x_val`") && err.contains("(N, 1000, 4)"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`x_val`") && err.contains("(N, 1000, 4)"),
+            "{err}"
+        );
         let two = NdArray {
             shape: vec![1, 36],
             data: ArrayData::U8([vec![2], vec![0; 35]].concat()),
@@ -314,8 +333,13 @@ mod tests {
         all[2].1 = &x;
         all[5].1 = &two;
         write_npz(&path, &all).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("`y_test`") && err.contains("expected 0 or 1"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`y_test`") && err.contains("expected 0 or 1"),
+            "{err}"
+        );
         all[5].1 = &y;
         write_npz(&path, &all).unwrap();
         assert!(load(dir.path(), &LoadOptions::default()).is_ok());
@@ -335,7 +359,9 @@ mod tests {
                 .collect()
         };
         let split = &data.train;
-        let positives: Vec<usize> = (0..split.len()).filter(|&i| split.target(i)[0] == 1.0).collect();
+        let positives: Vec<usize> = (0..split.len())
+            .filter(|&i| split.target(i)[0] == 1.0)
+            .collect();
         assert!(!positives.is_empty());
         let mut counts = std::collections::HashMap::new();
         for &i in &positives {
@@ -349,7 +375,10 @@ mod tests {
         for i in (0..split.len()).filter(|&i| split.target(i)[0] == 0.0) {
             let bases = decode(split.input(i));
             let hits = bases.windows(8).filter(|w| w == &motif.as_slice()).count();
-            assert!(hits <= 1, "negative sample {i} holds the motif {hits} times");
+            assert!(
+                hits <= 1,
+                "negative sample {i} holds the motif {hits} times"
+            );
         }
     }
 }

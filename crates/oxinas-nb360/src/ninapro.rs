@@ -49,8 +49,7 @@ fn require(dir: &Path, name: &str) -> Result<PathBuf, Nb360Error> {
         Err(Nb360Error::MissingFile {
             task: "ninapro",
             path,
-            hint: "download ninapro.zip of NAS-Bench-360 and unpack its six .npy files here"
-                .into(),
+            hint: "download ninapro.zip of NAS-Bench-360 and unpack its six .npy files here".into(),
         })
     }
 }
@@ -121,7 +120,9 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
             let class = rng.random_range(0..CLASSES);
             let cycles = (1 + 2 * (class % 6)) as f32;
             let amplitude = 0.5 * (1 + class / 6) as f32;
-            let phases: Vec<f32> = (0..ELECTRODES).map(|_| rng.random_range(0.0..TAU)).collect();
+            let phases: Vec<f32> = (0..ELECTRODES)
+                .map(|_| rng.random_range(0.0..TAU))
+                .collect();
             for t in 0..STEPS {
                 for phase in &phases {
                     let wave = (TAU * cycles * t as f32 / STEPS as f32 + phase).sin();
@@ -156,8 +157,8 @@ mod tests {
     fn fixture_loads_with_published_shapes_and_transposed_windows() {
         let dir = tempfile::tempdir().unwrap();
         write_fixture(dir.path(), 7, 3).unwrap();
-        let data = crate::load_task(Nb360Task::NinaPro, dir.path(), &LoadOptions::default())
-            .unwrap();
+        let data =
+            crate::load_task(Nb360Task::NinaPro, dir.path(), &LoadOptions::default()).unwrap();
         for split in [&data.train, &data.valid, &data.test] {
             assert_eq!(split.len(), 7);
             assert_eq!(split.input_shape, [1, 16, 52]);
@@ -223,16 +224,26 @@ mod tests {
             data: ArrayData::F32(vec![0.0; 3 * 832]),
         };
         write_npy(dir.path().join("ninapro_val.npy"), &wrong).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("ninapro_val.npy") && err.contains("(N, 52, 16)"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ninapro_val.npy") && err.contains("(N, 52, 16)"),
+            "{err}"
+        );
         write_fixture(dir.path(), 3, 1).unwrap();
         let labels = NdArray {
             shape: vec![3],
             data: ArrayData::I64(vec![0, 18, 1]),
         };
         write_npy(dir.path().join("label_test.npy"), &labels).unwrap();
-        let err = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("label_test.npy") && err.contains("label 1"), "{err}");
+        let err = load(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("label_test.npy") && err.contains("label 1"),
+            "{err}"
+        );
         std::fs::remove_file(dir.path().join("label_train.npy")).unwrap();
         assert!(matches!(
             load(dir.path(), &LoadOptions::default()),

@@ -32,16 +32,14 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NdArray, Nb360Error> {
         .shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| {
-            Nb360Error::format(path, format!("shape {:?} overflows", header.shape))
-        })?;
+        .ok_or_else(|| Nb360Error::format(path, format!("shape {:?} overflows", header.shape)))?;
     if header.dtype == Dtype::Object {
         return parse_object_payload(payload, &header.shape, path);
     }
     let itemsize = header.dtype.itemsize();
-    let expected = size.checked_mul(itemsize).ok_or_else(|| {
-        Nb360Error::format(path, format!("shape {:?} overflows", header.shape))
-    })?;
+    let expected = size
+        .checked_mul(itemsize)
+        .ok_or_else(|| Nb360Error::format(path, format!("shape {:?} overflows", header.shape)))?;
     if payload.len() != expected {
         return Err(Nb360Error::format(
             path,
@@ -335,7 +333,9 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
         _ => {
             return Err(Nb360Error::format(
                 path,
-                format!("unsupported .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0"),
+                format!(
+                    "unsupported .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0"
+                ),
             ));
         }
     };
