@@ -952,6 +952,10 @@ mod tests {
         lying[at..at + 4].copy_from_slice(b"(1,)");
         let text = message(parse_npy(&lying, Path::new("o.npy")));
         assert!(text.contains("header says shape [1]"), "{text}");
+        // A truncated pickle is an error, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(parse_npy(&bytes[..cut], Path::new("o.npy")).is_err());
+        }
     }
 
     #[test]
