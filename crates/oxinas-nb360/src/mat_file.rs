@@ -339,22 +339,26 @@ impl MatVariable {
         }
     }
 
-    /// The value at `index` in MATLAB's column-major order, as `f64`, for a
-    /// caller that picks a few values out of a large variable. Errors as
-    /// [`MatVariable::to_ndarray`] does for non-numeric variables.
-    pub fn value_f64(&self, index: usize) -> Result<f64, MatError> {
+    /// The values at `column_major_indices` (MATLAB's order: element
+    /// `[i0, i1, i2]` of a `d0 x d1 x d2` array sits at `i0 + d0 (i1 + d1 i2)`)
+    /// as `f64`, for a caller that picks part of a large variable without
+    /// converting all of it.
+    pub fn gather_f64(&self, column_major_indices: &[usize]) -> Result<Vec<f64>, MatError> {
         self.check_numeric()?;
-        if index >= self.len() {
-            return Err(self.unsupported(format!(
-                "index {index} outside its {} elements",
-                self.len()
-            )));
-        }
-        Ok(match self.stored(index) {
-            Stored::Int(v) => v as f64,
-            Stored::Uint(v) => v as f64,
-            Stored::Float(v) => v,
-        })
+        let n = self.len();
+        column_major_indices
+            .iter()
+            .map(|&index| {
+                if index >= n {
+                    return Err(self.unsupported(format!("index {index} outside its {n} elements")));
+                }
+                Ok(match self.stored(index) {
+                    Stored::Int(v) => v as f64,
+                    Stored::Uint(v) => v as f64,
+                    Stored::Float(v) => v,
+                })
+            })
+            .collect()
     }
 
     /// The variable as a row-major array of its class's type, with the
@@ -372,9 +376,7 @@ impl MatVariable {
                 Stored::Float(_) => None,
             };
             value.filter(|v| (min..=max).contains(v)).ok_or_else(|| {
-                self.unsupported(format!(
-                    "element {index} does not fit its class {name}"
-                ))
+                self.unsupported(format!("element {index} does not fit its class {name}"))
             })
         };
         let float = |index: usize| match self.stored(index) {
@@ -471,6 +473,9 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// An element's tag: type, byte count, and the data of a small element.
+type Tag = (u32, u32, Option<[u8; 4]>);
+
 /// Parses level-5 elements from a byte stream.
 struct ElementReader<'a, R> {
     input: Counting<R>,
@@ -550,7 +555,7 @@ impl<R: Read> ElementReader<'_, R> {
 
     /// Reads one element's tag: `(type, byte count, small-element data)`, or
     /// `None` at the end of the stream.
-    fn tag(&mut self, what: &str) -> Result<Option<(u32, u32, Option<[u8; 4]>)>, MatError> {
+    fn tag(&mut self, what: &str) -> Result<Option<Tag>, MatError> {
         let mut head = [0u8; 8];
         if !self.fill(&mut head, what)? {
             return Ok(None);
@@ -614,12 +619,15 @@ impl<R: Read> ElementReader<'_, R> {
         let mut dims = Vec::with_capacity(dims_bytes.len() / 4);
         for chunk in dims_bytes.chunks_exact(4) {
             let d = self.u32_from([chunk[0], chunk[1], chunk[2], chunk[3]]) as i32;
-            let d = usize::try_from(d).map_err(|_| {
-                self.malformed(start, format!("dimensions: negative extent {d}"))
-            })?;
+            let d = usize::try_from(d)
+                .map_err(|_| self.malformed(start, format!("dimensions: negative extent {d}")))?;
             dims.push(d);
         }
-        if dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none() {
+        if dims
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .is_none()
+        {
             return Err(self.malformed(start, format!("dimensions {dims:?} overflow")));
         }
         let (mi, name_bytes) = self.sub_element("array name")?;
@@ -683,8 +691,7 @@ fn read_header<R: Read>(input: &mut Counting<R>, path: &Path) -> Result<bool, Ma
             }
         }
     }
-    if header[..filled].starts_with(HDF5_SIGNATURE) || header[..filled].starts_with(b"MATLAB 7.3")
-    {
+    if header[..filled].starts_with(HDF5_SIGNATURE) || header[..filled].starts_with(b"MATLAB 7.3") {
         return Err(MatError::Hdf5 {
             path: path.to_owned(),
         });
@@ -1270,6 +1277,7 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("`sol`") && text.contains("coeff"), "{text}");
         let got = read_mat_variables(&path, &["coeff"]).unwrap();
-        assert_eq!(got[0].value_f64(0).unwrap(), 1.0);
+        assert_eq!(got[0].gather_f64(&[0]).unwrap(), vec![1.0]);
+        assert!(got[0].gather_f64(&[1]).is_err());
     }
 }
