@@ -36,7 +36,7 @@ pub(crate) fn run_darts_config(
     let file: DartsFile = parse_oneshot_file(path, text)?;
     check_settings(path, "darts", file.darts.validate())?;
     let (data, splits) = load_data(&file.data, path)?;
-    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data)?;
+    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data.data_files())?;
     options.progress.start(file.darts.epochs as u64);
     let log = options.log;
     let report = run_darts::<CpuTrainBackend>(

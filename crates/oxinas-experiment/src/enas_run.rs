@@ -36,7 +36,7 @@ pub(crate) fn run_enas_config(
     let file: EnasFile = parse_oneshot_file(path, text)?;
     check_settings(path, "enas", file.enas.validate())?;
     let (data, splits) = load_data(&file.data, path)?;
-    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data)?;
+    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data.data_files())?;
     options.progress.start(file.enas.epochs as u64);
     let log = options.log;
     let report = run_enas::<CpuTrainBackend>(

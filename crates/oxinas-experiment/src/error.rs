@@ -119,6 +119,17 @@ pub enum ExperimentError {
         #[source]
         source: oxinas_oneshot::OfaError,
     },
+    /// A NAS-Bench-360 task could not be loaded.
+    #[error("task `{task}` of {}: {source}", path.display())]
+    Task {
+        /// The config file.
+        path: PathBuf,
+        /// The task's key.
+        task: String,
+        /// What went wrong (names the data file).
+        #[source]
+        source: oxinas_nb360::Nb360Error,
+    },
     /// A plot could not be drawn.
     #[error("drawing {}: {message}", path.display())]
     Plot {

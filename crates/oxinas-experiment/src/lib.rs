@@ -54,6 +54,7 @@ mod report;
 mod resume;
 mod runner;
 mod slurm_executor;
+mod task_selection;
 mod trial_record;
 
 pub use benchmark_config::{
@@ -71,3 +72,4 @@ pub use progress::{NoProgress, Progress};
 pub use rank_table::{RankOrder, RankTable, RunMeans, read_run_means};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck, ReturnedArch};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};
+pub use task_selection::TaskSelection;

@@ -130,7 +130,13 @@ pub(crate) fn run_ofa_run_config(
     let config_path = options.config_path;
     let config = parse_ofa_config(text, config_path).map_err(|e| e.into_experiment_error())?;
     let (data, splits) = load_data(&config.data, config_path)?;
-    let run = OneShotRun::start(&options, text, &config.name, config.seed, &data)?;
+    let run = OneShotRun::start(
+        &options,
+        text,
+        &config.name,
+        config.seed,
+        &data.data_files(),
+    )?;
     let checkpoints = run.path().join("checkpoints");
 
     let settings = &config.ofa;

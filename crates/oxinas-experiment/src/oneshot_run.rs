@@ -114,13 +114,14 @@ pub(crate) struct OneShotRun {
 
 impl OneShotRun {
     /// Creates the run directory and writes the manifest: the config text,
-    /// the seed, the code version, the host and the data files' checksums.
+    /// the seed, the code version, the host and the checksums of the data
+    /// files (those of `data_files` that exist).
     pub(crate) fn start(
         options: &OneShotOptions<'_>,
         text: &str,
         name: &str,
         seed: u64,
-        data: &DataSettings,
+        data_files: &[PathBuf],
     ) -> Result<Self, ExperimentError> {
         let out = options
             .out
@@ -146,8 +147,7 @@ impl OneShotRun {
             CodeVersion::detect(options.repo_dir, crates),
             Host::detect(rayon::current_num_threads()),
         );
-        manifest.data_files = data
-            .data_files()
+        manifest.data_files = data_files
             .iter()
             .filter_map(|path| DataFile::read(path).ok())
             .collect();

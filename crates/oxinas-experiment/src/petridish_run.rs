@@ -289,7 +289,13 @@ pub(crate) fn run_petridish_oneshot(
     let config_path = options.config_path;
     let config = PetridishConfig::load(config_path)?;
     let (data, splits) = load_data(&config.data, config_path)?;
-    let run = OneShotRun::start(&options, text, &config.name, config.seed, &data)?;
+    let run = OneShotRun::start(
+        &options,
+        text,
+        &config.name,
+        config.seed,
+        &data.data_files(),
+    )?;
     let text = search_and_record(&config, config_path, &splits, run.path(), options.progress)?;
     let markdown = format!(
         "# {}\n\n{}\n\n```\n{text}```\n",
