@@ -531,10 +531,16 @@ impl<R: Read> ElementReader<'_, R> {
         Ok(true)
     }
 
-    /// Reads `n` bytes without trusting `n` for the allocation (a corrupt
-    /// count must not reserve gigabytes before the data runs out).
+    /// Reads `n` bytes (at most 4 GiB: counts are 32-bit). The buffer is
+    /// reserved once, so a published 1.4 GB variable is not copied through
+    /// doubling buffers; the reservation is fallible, and untouched pages of
+    /// a corrupt count's reservation are never filled, because reading stops
+    /// where the data does.
     fn read_bytes(&mut self, n: u64, what: &str) -> Result<Vec<u8>, MatError> {
-        let mut out = Vec::with_capacity(n.min(1 << 20) as usize);
+        let mut out = Vec::new();
+        if out.try_reserve_exact(n as usize).is_err() {
+            out.reserve(n.min(1 << 20) as usize);
+        }
         let got = (&mut self.input)
             .take(n)
             .read_to_end(&mut out)
@@ -1241,7 +1247,7 @@ mod tests {
                 let _ = parse_mat(&bad, path);
             }
         }
-        // A tag claiming 4 GiB of data fails as truncated without reserving it.
+        // A tag claiming 4 GiB of data fails as truncated.
         let mut bytes = mat_bytes(&[("a", &a)], false, path).unwrap();
         bytes[132..136].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
