@@ -315,6 +315,9 @@ fn upsample(values: &[f64], n: usize, s: usize) -> NdArray {
 /// and validation get `samples_per_split` each, for up to 100) and smooth2
 /// with `samples_per_split`. The solution is a local function of the
 /// coefficient and the position, so a small convolutional network can learn it.
+/// Use at least 2 samples per split: the normalisers' pointwise standard
+/// deviation over a single training sample is 0 (the reference's
+/// `torch.std` gives NaN), which blows the normalised inputs up.
 pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<(), Nb360Error> {
     if samples_per_split == 0 {
         return Err(Nb360Error::Setting {
