@@ -1031,11 +1031,9 @@ impl<'a> Machine<'a, '_> {
                             ),
                         ));
                     }
-                    Elements::Object(if fortran {
-                        fortran_to_c_vec(values, &shape)
-                    } else {
-                        values
-                    })
+                    // NumPy pickles an object array's items in logical (C)
+                    // order whatever its memory layout: no reordering here.
+                    Elements::Object(values)
                 } else {
                     let raw = match &self.nodes[items[3]] {
                         Node::Bytes(b) => b.clone(),
