@@ -343,6 +343,26 @@ mod tests {
     }
 
     #[test]
+    fn full_size_counts_match_the_published_ones() {
+        // The reference backbone's docstring: WRN-28-10 has 36.5M parameters
+        // and WRN-40-4 8.9M (CIFAR-10: RGB input, 10 classes).
+        let cifar10 = TaskShape {
+            family: TaskFamily::Image2d,
+            input_shape: [3, 32, 32],
+            output_len: 10,
+        };
+        let millions = |depth, widen_factor| {
+            let config = WideResNetConfig {
+                depth,
+                widen_factor,
+            };
+            (config.params(&cifar10) as f64 / 1e5).round() / 10.0
+        };
+        assert_eq!(millions(28, 10), 36.5);
+        assert_eq!(millions(40, 4), 8.9);
+    }
+
+    #[test]
     fn outputs_have_one_row_per_sample_for_every_family() {
         let ecg = TaskShape::with_input(Nb360Task::Ecg.spec(), [1, 1, 40]).unwrap();
         assert_eq!(
