@@ -693,4 +693,62 @@ mod tests {
         };
         assert!(matches!(err, Nb360EvaluatorError::Data(_)), "{err}");
     }
+
+    #[test]
+    fn cells_learn_the_published_satellite_layout_and_ecg_scores_by_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let satellite_dir = dir.path().join("satellite");
+        oxinas_nb360::satellite::write_fixture(&satellite_dir, 96, 1).unwrap();
+        let satellite = Nb360EvaluatorSettings {
+            data_dir: Some(satellite_dir),
+            limit: Some(96),
+            epochs: 10,
+            batch_size: 16,
+            lr: 0.1,
+            ..settings("satellite")
+        };
+        let evaluator =
+            Nb360Evaluator::<CpuTrainBackend>::with_device(satellite.clone(), Default::default())
+                .unwrap();
+        let arch = Nb201Arch::from_op_digits("303130").unwrap();
+        let network = TaskCellNetwork::<CpuTrainBackend>::new(
+            &evaluator.network_config(),
+            &arch,
+            &evaluator.shape().unwrap(),
+            &mut rng_from_seed(2),
+            &Default::default(),
+        )
+        .unwrap();
+        let (_, report) = train_task_model(
+            network,
+            evaluator.data(),
+            &satellite.train_settings(10, 3),
+            &Default::default(),
+            &mut |_: &TaskEpochReport| {},
+        )
+        .unwrap();
+        let first = report.epochs[0].train_loss;
+        let last = report.epochs[9].train_loss;
+        assert!(last < 0.8 * first, "train loss {first} -> {last}");
+
+        // ECG: windows of records, the metric votes per record (1 - F1).
+        let ecg_dir = dir.path().join("ecg");
+        oxinas_nb360::ecg::write_fixture(&ecg_dir, 4, 1).unwrap();
+        let ecg = Nb360EvaluatorSettings {
+            data_dir: Some(ecg_dir),
+            limit: Some(24),
+            epochs: 1,
+            batch_size: 8,
+            ..settings("ecg")
+        };
+        let evaluator =
+            Nb360Evaluator::<CpuTrainBackend>::with_device(ecg, Default::default()).unwrap();
+        assert!(evaluator.data().valid.groups.is_some());
+        assert_eq!(Evaluator::metric(&evaluator), "valid_one_minus_f1");
+        let e = evaluator
+            .evaluate(&arch, Fidelity::epochs(1), &mut rng_from_seed(1))
+            .unwrap();
+        let valid = e.observation.validation.unwrap();
+        assert!((0.0..=1.0).contains(&valid), "{valid}");
+    }
 }
