@@ -411,12 +411,15 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for Nb360Evaluator<B> {
             settings.eval_batch_size,
             &self.device,
         )
-        .ok();
+        .map_err(|e| other(&e))?;
         let mut observation =
             Observation::ok(report.valid_metric, Goal::Minimize, report.wall_seconds);
         observation.params = Some(params);
         observation.learning_curve = Some(report.epochs.iter().map(|e| e.valid_metric).collect());
-        Ok(Evaluation { observation, test })
+        Ok(Evaluation {
+            observation,
+            test: Some(test),
+        })
     }
 }
 
