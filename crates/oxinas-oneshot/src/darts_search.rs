@@ -390,11 +390,11 @@ where
     (loss_value, out)
 }
 
-fn scalar<B: Backend>(loss: &Tensor<B, 1>) -> f64 {
+pub(crate) fn scalar<B: Backend>(loss: &Tensor<B, 1>) -> f64 {
     loss.clone().into_scalar().elem()
 }
 
-fn check_finite(
+pub(crate) fn check_finite(
     what: &'static str,
     value: f64,
     epoch: usize,
