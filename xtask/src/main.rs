@@ -5,6 +5,7 @@
 mod bench_command;
 mod data_command;
 mod experiment_command;
+mod nb360_command;
 mod predictors_command;
 mod ranks_command;
 
@@ -30,6 +31,8 @@ enum Command {
     Bench(bench_command::BenchArgs),
     /// List, check and import benchmark data.
     Data(data_command::DataArgs),
+    /// NAS-Bench-360 tasks, and synthetic data in their published layouts.
+    Nb360(nb360_command::Nb360Args),
     /// Run a predictor study (rank correlation against training size) from a TOML config.
     Predictors(predictors_command::PredictorsArgs),
     /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style).
@@ -42,6 +45,7 @@ fn main() -> Result<()> {
         Command::Trial(args) => experiment_command::trial(args),
         Command::Bench(args) => bench_command::run(args),
         Command::Data(args) => data_command::run(args),
+        Command::Nb360(args) => nb360_command::run(args),
         Command::Predictors(args) => predictors_command::run(args),
         Command::Ranks(args) => ranks_command::run(args),
     }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use oxinas_benchmarks::{CsvBenchmarkConfig, Nb201Dataset, Nb201Noise, NlpDataset, TransNasTask};
-use oxinas_train::TrainEvaluatorSettings;
+use oxinas_train::{Nb360EvaluatorSettings, TrainEvaluatorSettings};
 use serde::{Deserialize, Deserializer};
 
 /// The benchmark an experiment searches, chosen by `name`.
@@ -52,6 +52,14 @@ pub enum BenchmarkConfig {
     /// cell once (`test_acc@E`, `valid_acc@E`).
     #[serde(rename = "train")]
     Train(TrainEvaluatorSettings),
+    /// NAS-Bench-201 cells in a NAS-Bench-360 task's network (1-D, 2-D or
+    /// dense skeleton), trained for real on the task's published data:
+    /// optimizers see the task's validation metric (lower is better) after
+    /// `search.fidelity` epochs; reports retrain the returned cell once
+    /// (`test_<metric>@E`, `valid_<metric>@E`). A relative `data_dir` is
+    /// resolved against the config's directory.
+    #[serde(rename = "nb360")]
+    Nb360(Nb360EvaluatorSettings),
 }
 
 /// The two TransNAS-Bench-101 spaces.

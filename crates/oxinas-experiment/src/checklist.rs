@@ -53,7 +53,7 @@ fn is_table_benchmark(config: &ExperimentConfig) -> Option<bool> {
         | BenchmarkConfig::NbMacro {}
         | BenchmarkConfig::TransNas { .. }
         | BenchmarkConfig::Csv(_) => Some(true),
-        BenchmarkConfig::Train(_) => Some(false),
+        BenchmarkConfig::Train(_) | BenchmarkConfig::Nb360(_) => Some(false),
         _ => None,
     }
 }

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use oxinas_benchmarks::{Nb101Table, Nb201Table};
 use oxinas_core::data_root;
-use oxinas_train::TrainEvaluatorSettings;
+use oxinas_train::{Nb360EvaluatorSettings, TrainEvaluatorSettings};
 
 use crate::{BenchmarkConfig, ExperimentConfig};
 
@@ -12,6 +12,19 @@ pub(crate) fn resolved_train_settings(
     settings: &TrainEvaluatorSettings,
     config_path: &Path,
 ) -> TrainEvaluatorSettings {
+    let mut settings = settings.clone();
+    if let Some(dir) = settings.data_dir.as_mut().filter(|d| d.is_relative()) {
+        *dir = config_path.parent().unwrap_or(Path::new("")).join(&*dir);
+    }
+    settings
+}
+
+/// NAS-Bench-360 evaluator settings with a relative `data_dir` resolved
+/// against the directory of the config file.
+pub(crate) fn resolved_nb360_settings(
+    settings: &Nb360EvaluatorSettings,
+    config_path: &Path,
+) -> Nb360EvaluatorSettings {
     let mut settings = settings.clone();
     if let Some(dir) = settings.data_dir.as_mut().filter(|d| d.is_relative()) {
         *dir = config_path.parent().unwrap_or(Path::new("")).join(&*dir);
@@ -39,6 +52,19 @@ pub(crate) fn data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<P
         }
         BenchmarkConfig::Train(settings) => {
             resolved_train_settings(settings, config_path).data_files()
+        }
+        BenchmarkConfig::Nb360(settings) => {
+            let settings = resolved_nb360_settings(settings, config_path);
+            match (settings.task(), settings.data_dir()) {
+                (Ok(task), Ok(dir)) => task
+                    .spec()
+                    .files
+                    .iter()
+                    .map(|f| dir.join(f))
+                    .filter(|p| p.is_file())
+                    .collect(),
+                _ => Vec::new(),
+            }
         }
         _ => Vec::new(),
     }

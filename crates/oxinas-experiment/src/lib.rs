@@ -54,6 +54,7 @@ mod report;
 mod resume;
 mod runner;
 mod slurm_executor;
+mod task_darts_run;
 mod task_selection;
 mod trial_record;
 

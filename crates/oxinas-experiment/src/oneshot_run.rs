@@ -201,6 +201,9 @@ pub fn run_oneshot_config(options: OneShotOptions<'_>) -> Result<OneShotSummary,
     })?;
     let method = oneshot_method(&text).unwrap_or_default();
     match method.as_str() {
+        "darts" if crate::task_darts_run::names_a_task(&text) => {
+            crate::task_darts_run::run_task_darts_config(options, &text)
+        }
         "darts" => crate::darts_run::run_darts_config(options, &text),
         "enas" => crate::enas_run::run_enas_config(options, &text),
         "ofa" => crate::ofa_run::run_ofa_run_config(options, &text),

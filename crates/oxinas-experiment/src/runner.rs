@@ -16,12 +16,12 @@ use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
-use oxinas_train::{TrainEvaluator, TrainEvaluatorError};
+use oxinas_train::{Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator, TrainEvaluatorError};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::checklist::checklist_markdown;
-use crate::data_files::{data_files, resolved_train_settings};
+use crate::data_files::{data_files, resolved_nb360_settings, resolved_train_settings};
 use crate::figures::draw_figures;
 use crate::resume::{RESULTS_LOG, finished_trials, previous_run};
 use crate::slurm_executor::SlurmExecutor;
@@ -178,6 +178,24 @@ pub fn run_experiment(
                 },
                 TrainEvaluatorError::Data(source) => source.into(),
                 other => setting_error(&options.config_path, "benchmark", other.to_string()),
+            })?;
+            run!(&Nb201Space::new(), &evaluator, &evaluator)
+        }
+        BenchmarkConfig::Nb360(settings) => {
+            let path = &options.config_path;
+            let settings = resolved_nb360_settings(settings, path);
+            let task = settings.task.clone();
+            let evaluator = Nb360Evaluator::new(settings).map_err(|e| match e {
+                Nb360EvaluatorError::Config(source) => ExperimentError::Setting {
+                    path: path.clone(),
+                    source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
+                },
+                Nb360EvaluatorError::Data(source) => ExperimentError::Task {
+                    path: path.clone(),
+                    task,
+                    source,
+                },
+                other => setting_error(path, "benchmark.task", other.to_string()),
             })?;
             run!(&Nb201Space::new(), &evaluator, &evaluator)
         }

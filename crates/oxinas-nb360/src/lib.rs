@@ -42,6 +42,30 @@ pub fn default_task_dir(task: Nb360Task) -> PathBuf {
     oxinas_core::data_root().join("nb360").join(task.key())
 }
 
+/// Writes a small synthetic data set for `task` into `dir`, in the task's
+/// published layout (file names, keys, dtypes, shapes, label encodings), with
+/// `samples_per_split` samples per split (at least) and targets a small
+/// network can learn: for trying a config end to end without the real data.
+pub fn write_task_fixture(
+    task: Nb360Task,
+    dir: &Path,
+    samples_per_split: usize,
+    seed: u64,
+) -> Result<(), Nb360Error> {
+    match task {
+        Nb360Task::Cifar100 => cifar100::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Spherical => spherical::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::NinaPro => ninapro::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Fsd50k => fsd50k::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::DarcyFlow => darcy_flow::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Psicov => psicov::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Cosmic => cosmic::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Ecg => ecg::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::Satellite => satellite::write_fixture(dir, samples_per_split, seed),
+        Nb360Task::DeepSea => deepsea::write_fixture(dir, samples_per_split, seed),
+    }
+}
+
 /// Loads `task` from `dir` in the published layout, then checks its shapes.
 pub fn load_task(
     task: Nb360Task,

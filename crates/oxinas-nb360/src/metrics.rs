@@ -381,9 +381,10 @@ pub fn cosmic_one_minus_auroc(outputs: &[f32], targets: &[f32]) -> Result<f64, N
 /// reference does with `Counter.most_common(1)`: the most frequent class, and
 /// among equally frequent classes the one seen first in window order. Without
 /// groups every window is its own record. F1 of a class is
-/// `2 TP / (2 TP + FP + FN)`; a class that is neither true nor predicted for
-/// any record gets 0, as scikit-learn reports it (the reference's report would
-/// lack the class and fail).
+/// `2 TP / (2 TP + FP + FN)`; the macro average runs over the classes that
+/// are true or predicted for some record, as scikit-learn's `f1_score` does
+/// by default (the reference averages all four and would fail on a missing
+/// one; on the real data all four occur, and the two agree).
 pub fn one_minus_f1(
     outputs: &[f32],
     classes: usize,
@@ -409,17 +410,15 @@ pub fn one_minus_f1(
             fn_[t] += 1;
         }
     }
-    let f1_sum: f64 = (0..classes)
-        .map(|c| {
+    // scikit-learn's macro average runs over the classes seen in the truth or
+    // the predictions; a class absent from both is left out, not counted as 0.
+    let seen: Vec<f64> = (0..classes)
+        .filter_map(|c| {
             let denominator = 2 * tp[c] + fp[c] + fn_[c];
-            if denominator == 0 {
-                0.0
-            } else {
-                2.0 * tp[c] as f64 / denominator as f64
-            }
+            (denominator > 0).then(|| 2.0 * tp[c] as f64 / denominator as f64)
         })
-        .sum();
-    Ok(1.0 - f1_sum / classes as f64)
+        .collect();
+    Ok(1.0 - seen.iter().sum::<f64>() / seen.len().max(1) as f64)
 }
 
 /// 1 - ROC AUC averaged over labels (DeepSEA): per label, [`roc_auc`] of the
@@ -805,9 +804,17 @@ mod tests {
             one_minus_f1(&outputs, 4, &targets, None).unwrap(),
             1.0 - (2.0 / 3.0 + 4.0 / 7.0 + 0.5) / 4.0,
         );
-        // Classes 2 and 3 absent from truth and predictions count as F1 0.
+        // Classes 2 and 3, absent from truth and predictions, are left out of
+        // the average (scikit-learn's macro F1 over the labels present).
         let perfect = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0];
-        close(one_minus_f1(&perfect, 4, &[0.0, 1.0], None).unwrap(), 0.5);
+        close(one_minus_f1(&perfect, 4, &[0.0, 1.0], None).unwrap(), 0.0);
+        // A class predicted but never true still counts, with F1 0.
+        let wrong = [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        // Class 0: FN1 -> 0; class 1: TP1 -> 1; class 2: FP1 -> 0.
+        close(
+            one_minus_f1(&wrong, 4, &[0.0, 1.0], None).unwrap(),
+            1.0 - 1.0 / 3.0,
+        );
     }
 
     #[test]
@@ -841,12 +848,14 @@ mod tests {
         split.inputs = vec![0.0; 2 * 1000];
         split.targets = vec![3.0, 0.0];
         // Window 0 predicts 3 (right), window 1 predicts 3 (wrong): class 3
-        // TP1 FP1 -> 2/3, class 0 FN1 -> 0; 1 - (2/3)/4 = 5/6.
+        // TP1 FP1 -> 2/3, class 0 FN1 -> 0 (classes 1, 2 unseen, left out);
+        // 1 - (2/3)/2 = 2/3.
         let outputs = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
-        close(score(spec, &outputs, &split).unwrap(), 5.0 / 6.0);
-        // The same records voted together (truth: tie 3/0 -> 3; prediction 3).
+        close(score(spec, &outputs, &split).unwrap(), 2.0 / 3.0);
+        // The same records voted together (truth: tie 3/0 -> 3; prediction 3):
+        // class 3 alone, right.
         split.groups = Some(vec![7, 7]);
-        close(score(spec, &outputs, &split).unwrap(), 0.75);
+        close(score(spec, &outputs, &split).unwrap(), 0.0);
         let err = score(spec, &outputs[..7], &split).unwrap_err();
         assert!(matches!(err, Nb360Error::Metric { .. }), "{err}");
         assert!(err.to_string().contains("7 outputs"), "{err}");

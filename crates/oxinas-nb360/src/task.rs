@@ -311,6 +311,8 @@ pub const TASKS: [TaskSpec; 10] = [
         metric: MetricKind::Mae8,
         split: [3_356, 100, 150],
         files: &[
+            "deepcov.lst",
+            "psicov.lst",
             "deepcov/features",
             "deepcov/distance",
             "psicov/features",

@@ -39,11 +39,7 @@ impl TaskSplit {
 
     /// Number of samples.
     pub fn len(&self) -> usize {
-        if self.target_len == 0 {
-            0
-        } else {
-            self.targets.len() / self.target_len
-        }
+        self.targets.len().checked_div(self.target_len).unwrap_or(0)
     }
 
     /// Whether the split has no samples.
@@ -128,7 +124,7 @@ pub struct PointwiseNormalizer {
 impl PointwiseNormalizer {
     /// Fits the normalizer to samples of `len` values each.
     pub fn fit(values: &[f32], len: usize) -> Self {
-        let n = if len == 0 { 0 } else { values.len() / len };
+        let n = values.len().checked_div(len).unwrap_or(0);
         let mut mean = vec![0f64; len];
         for sample in values.chunks_exact(len) {
             for (m, &v) in mean.iter_mut().zip(sample) {

@@ -20,9 +20,13 @@ pub fn task_loss<B: Backend>(
     match kind {
         LossKind::CrossEntropy => smoothed_cross_entropy(outputs, classes, 0.0),
         // max(x, 0) - x t + log(1 + exp(-|x|)): stable for large logits.
+        // Targets below 0 mark ignored entries (Cosmic's ignore mask): they
+        // add nothing to the loss and count for nothing in the mean.
         LossKind::BinaryCrossEntropy => {
+            let kept = targets.clone().greater_equal_elem(0.0).float();
             let stable = outputs.clone().clamp_min(0.0) - outputs.clone() * targets;
-            (stable + outputs.abs().neg().exp().log1p()).mean()
+            let per_entry = (stable + outputs.abs().neg().exp().log1p()) * kept.clone();
+            per_entry.sum() / kept.sum().clamp_min(1.0)
         }
         // Per sample ||y - t|| / ||t||, averaged (the reference's LpLoss).
         LossKind::RelativeL2 => {
@@ -61,6 +65,18 @@ mod tests {
         );
         let expected = (2f32.ln() + (1.0 + 2f32.exp()).ln()) / 2.0;
         assert!((value(loss) - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn binary_cross_entropy_skips_ignored_targets() {
+        // The second entry is ignored (target -1): the loss is ln 2 alone.
+        let loss = task_loss(
+            LossKind::BinaryCrossEntropy,
+            t(vec![0.0, 5.0], 1),
+            t(vec![1.0, -1.0], 1),
+            &[],
+        );
+        assert!((value(loss) - 2f32.ln()).abs() < 1e-5);
     }
 
     #[test]
