@@ -1,4 +1,4 @@
-//! DARTS (first order) over NAS-Bench-201 cells on a NAS-Bench-360 task:
+//! DARTS (first or second order) over NAS-Bench-201 cells on a NAS-Bench-360 task:
 //! the task's supernet ([`Nb201Supernet::for_task`]) trained on the training
 //! split with the task's loss, its architecture logits on the validation
 //! split, and after every epoch the derived cell scored on the validation
@@ -24,7 +24,8 @@ use oxinas_spaces::Nb201Arch;
 use oxinas_train::{CosineSchedule, TaskBatch, clip_global_norm, task_batch, task_loss};
 
 use crate::architecture_weights::{ArchWeights, mean_entropy};
-use crate::darts_search::{check_finite, scalar};
+use crate::darts_search::{check_finite, scalar, second_order_gradient};
+use crate::darts_settings::DartsOrder;
 use crate::nb201_supernet::{Nb201Supernet, Nb201TaskConfig};
 use crate::oneshot_error::OneShotError;
 use crate::search_supernet::{Mixture, SearchSupernet};
@@ -87,7 +88,7 @@ mod stream {
     pub const VALID_ORDER: u64 = 4;
 }
 
-/// Runs first-order DARTS over NB201 cells on `data` with `settings`
+/// Runs DARTS over NB201 cells on `data` with `settings`
 /// (`settings.seed` fixes the weights, the logits and the batch order).
 ///
 /// The supernet is built from the training split's input shape (not the
@@ -177,16 +178,33 @@ pub fn run_task_darts<B: AutodiffBackend>(
             let train = task_batch::<B>(&data.train, &train_stream.next_batch(), device);
             let valid = task_batch::<B>(&data.valid, &valid_stream.next_batch(), device);
 
-            // Architecture step on the validation batch (first order).
-            let loss = loss_of(
-                supernet.forward_mixture(valid.inputs.clone(), arch_weights.mixtures()[0].clone()),
-                &valid,
-            );
-            let value = scalar(&loss);
+            // Architecture step on the validation batch.
+            let mixed_loss = |net: &Net<B>, mixtures: &[Tensor<B, 2>], batch: &TaskBatch<B>| {
+                loss_of(
+                    net.forward_mixture(batch.inputs.clone(), mixtures[0].clone()),
+                    batch,
+                )
+            };
+            let (value, arch_grads) = match settings.order {
+                DartsOrder::First => {
+                    let loss = mixed_loss(&supernet, &arch_weights.mixtures(), &valid);
+                    let value = scalar(&loss);
+                    let mut grads = loss.backward();
+                    (
+                        value,
+                        GradientsParams::from_module(&mut grads, &arch_weights),
+                    )
+                }
+                DartsOrder::Second => second_order_gradient(
+                    &supernet,
+                    &arch_weights,
+                    |net: &Net<B>, m: &[Tensor<B, 2>]| mixed_loss(net, m, &train),
+                    |net: &Net<B>, m: &[Tensor<B, 2>]| mixed_loss(net, m, &valid),
+                    schedule.lr(step),
+                ),
+            };
             check_finite("architecture", value, epoch, step)?;
             arch_loss += value;
-            let mut grads = loss.backward();
-            let arch_grads = GradientsParams::from_module(&mut grads, &arch_weights);
             arch_weights = arch_optimizer.step(settings.arch_lr, arch_weights, arch_grads);
             // A finite loss can still carry NaN gradients (ReLU maps NaN
             // activations to 0 on some backends), so the logits are checked too.
@@ -613,6 +631,29 @@ mod tests {
         assert_eq!(search(&data, &settings(0)), report);
         let other = search(&data, &settings(1));
         assert_ne!(other.epochs[0].train_loss, report.epochs[0].train_loss);
+    }
+
+    #[test]
+    fn second_order_darts_on_a_task_follows_its_own_gradient() {
+        let data = waves_1d();
+        let short = |order| TaskDartsSettings {
+            order,
+            epochs: 2,
+            ..settings(0)
+        };
+        let first = search(&data, &short(DartsOrder::First));
+        let second = search(&data, &short(DartsOrder::Second));
+        assert!(second.epochs.iter().all(|e| e.arch_loss.is_finite()));
+        let farthest = second
+            .mixture
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|p| (p - 1.0 / 5.0).abs())
+            .fold(0.0, f64::max);
+        assert!(farthest > 0.01, "mixture stayed uniform ({farthest})");
+        // The same batches and weights, but another architecture gradient.
+        assert_ne!(second.mixture, first.mixture);
     }
 
     #[test]

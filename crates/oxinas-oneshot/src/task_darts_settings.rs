@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
 
-use crate::darts_settings::{DartsSettings, SupernetSpace};
+use crate::darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
 
-/// Settings of [`run_task_darts`](crate::run_task_darts): DARTS (first
-/// order) over NAS-Bench-201 cells on a task's supernet. The keys and the
+/// Settings of [`run_task_darts`](crate::run_task_darts): DARTS over
+/// NAS-Bench-201 cells on a task's supernet. The keys and the
 /// defaults are those of [`DartsSettings`] for the NB201 space (DARTS'
 /// CIFAR-10 values, `C = 16`, `N = 5`), plus the seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,8 @@ pub struct TaskDartsSettings {
     pub epochs: usize,
     /// Samples per step, for both the weight and the architecture step.
     pub batch_size: usize,
+    /// First- or second-order architecture gradient.
+    pub order: DartsOrder,
     /// Peak learning rate of the weights (SGD, cosine schedule).
     pub weight_lr: f64,
     /// Final learning rate of the weights' cosine schedule.
@@ -51,6 +53,7 @@ impl Default for TaskDartsSettings {
             cells_per_stage: d.cells_per_stage,
             epochs: d.epochs,
             batch_size: d.batch_size,
+            order: d.order,
             weight_lr: d.weight_lr,
             weight_min_lr: d.weight_min_lr,
             momentum: d.momentum,
@@ -72,7 +75,7 @@ impl TaskDartsSettings {
         self.as_darts_settings().validate()
     }
 
-    /// The same values as NB201 [`DartsSettings`] (first order).
+    /// The same values as NB201 [`DartsSettings`].
     pub fn as_darts_settings(&self) -> DartsSettings {
         DartsSettings {
             space: SupernetSpace::Nb201,
@@ -80,6 +83,7 @@ impl TaskDartsSettings {
             cells_per_stage: self.cells_per_stage,
             epochs: self.epochs,
             batch_size: self.batch_size,
+            order: self.order,
             weight_lr: self.weight_lr,
             weight_min_lr: self.weight_min_lr,
             momentum: self.momentum,
@@ -105,9 +109,12 @@ mod tests {
         assert_eq!(s.weight_lr, 0.025);
         assert_eq!(s.cells_per_stage, 5);
         assert!(s.validate().is_ok());
-        // DARTS' space and order keys are not settings of a task search.
-        let err = toml::from_str::<TaskDartsSettings>("order = \"second\"").unwrap_err();
-        assert!(err.to_string().contains("order"), "{err}");
+        assert_eq!(s.order, DartsOrder::First);
+        let second: TaskDartsSettings = toml::from_str("order = \"second\"").unwrap();
+        assert_eq!(second.order, DartsOrder::Second);
+        // The space is always NB201 cells: DARTS' `space` and `layers` are refused.
+        let err = toml::from_str::<TaskDartsSettings>("space = \"darts\"").unwrap_err();
+        assert!(err.to_string().contains("space"), "{err}");
         for (toml_text, field) in [
             ("batch_size = 1", "batch_size"),
             ("arch_lr = 0.0", "arch_lr"),
