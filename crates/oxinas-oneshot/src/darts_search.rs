@@ -322,12 +322,8 @@ impl<B: AutodiffBackend> Search<'_, B> {
     }
 }
 
-/// DARTS' second-order architecture gradient (eq. 7-8 of the paper):
-/// `dα L_val(w', α) - ξ (dα L_train(w+, α) - dα L_train(w-, α)) / 2ε` with
-/// the virtual step `w' = w - ξ dw L_train(w, α)` and `w± = w ± ε dw' L_val(w', α)`,
-/// `ε = 0.01 / |dw' L_val|`. The virtual step is plain SGD (no momentum or
-/// weight decay), a simplification of the paper's code. Returns the
-/// validation loss at `w'` and the gradient.
+/// DARTS' second-order architecture gradient on image batches with
+/// cross-entropy ([`second_order_gradient`] with those losses).
 fn second_order_arch_gradient<B, S>(
     supernet: &S,
     arch_weights: &ArchWeights<B>,
@@ -341,9 +337,37 @@ where
 {
     let (train_x, train_y) = train;
     let (valid_x, valid_y) = valid;
-    let train_loss = |net: &S, mixtures: &[Tensor<B, 2>]| {
-        smoothed_cross_entropy(net.forward_mixture(train_x.clone(), mixtures), train_y, 0.0)
-    };
+    second_order_gradient(
+        supernet,
+        arch_weights,
+        |net: &S, mixtures: &[Tensor<B, 2>]| {
+            smoothed_cross_entropy(net.forward_mixture(train_x.clone(), mixtures), train_y, 0.0)
+        },
+        |net: &S, mixtures: &[Tensor<B, 2>]| {
+            smoothed_cross_entropy(net.forward_mixture(valid_x.clone(), mixtures), valid_y, 0.0)
+        },
+        xi,
+    )
+}
+
+/// DARTS' second-order architecture gradient (eq. 7-8 of the paper):
+/// `dα L_val(w', α) - ξ (dα L_train(w+, α) - dα L_train(w-, α)) / 2ε` with
+/// the virtual step `w' = w - ξ dw L_train(w, α)` and `w± = w ± ε dw' L_val(w', α)`,
+/// `ε = 0.01 / |dw' L_val|`. The virtual step is plain SGD (no momentum or
+/// weight decay), a simplification of the paper's code. `train_loss` and
+/// `valid_loss` give a network's loss on the training and the validation
+/// batch under mixtures. Returns the validation loss at `w'` and the gradient.
+pub(crate) fn second_order_gradient<B, S>(
+    supernet: &S,
+    arch_weights: &ArchWeights<B>,
+    train_loss: impl Fn(&S, &[Tensor<B, 2>]) -> Tensor<B, 1>,
+    valid_loss: impl Fn(&S, &[Tensor<B, 2>]) -> Tensor<B, 1>,
+    xi: f64,
+) -> (f64, GradientsParams)
+where
+    B: AutodiffBackend,
+    S: AutodiffModule<B>,
+{
     let fixed: Vec<Tensor<B, 2>> = arch_weights
         .mixtures()
         .into_iter()
@@ -352,11 +376,7 @@ where
     let weight_grads =
         GradientsParams::from_grads(train_loss(supernet, &fixed).backward(), supernet);
     let virtual_net = shift_by_gradients(supernet.clone(), &weight_grads, -xi);
-    let valid_loss = smoothed_cross_entropy(
-        virtual_net.forward_mixture(valid_x, &arch_weights.mixtures()),
-        valid_y,
-        0.0,
-    );
+    let valid_loss = valid_loss(&virtual_net, &arch_weights.mixtures());
     let loss_value = scalar(&valid_loss);
     let mut grads = valid_loss.backward();
     let alpha_grads = GradientsParams::from_module(&mut grads, arch_weights);
@@ -390,11 +410,11 @@ where
     (loss_value, out)
 }
 
-fn scalar<B: Backend>(loss: &Tensor<B, 1>) -> f64 {
+pub(crate) fn scalar<B: Backend>(loss: &Tensor<B, 1>) -> f64 {
     loss.clone().into_scalar().elem()
 }
 
-fn check_finite(
+pub(crate) fn check_finite(
     what: &'static str,
     value: f64,
     epoch: usize,

@@ -73,6 +73,8 @@ mod reinforce;
 mod search_supernet;
 mod shared_weight_training;
 mod supernet_evaluation;
+mod task_darts;
+mod task_darts_settings;
 
 pub use architecture_weights::{ArchWeights, mean_entropy};
 pub use batch_standardize::standardize_batch;
@@ -86,7 +88,7 @@ pub use enas_controller::{ControllerSample, EnasController, SamplingShape};
 pub use enas_search::{EnasEpoch, EnasReport, run_enas};
 pub use enas_settings::EnasSettings;
 pub use module_shift::shift_by_gradients;
-pub use nb201_supernet::{NB201_OPS, Nb201Supernet};
+pub use nb201_supernet::{NB201_OPS, Nb201Supernet, Nb201TaskConfig, SupernetHead};
 pub use ofa_accuracy_predictor::{OFA_ENCODING_LEN, OfaAccuracyPredictor, ofa_encoding};
 pub use ofa_evaluation::OfaEvaluator;
 pub use ofa_flops::{ofa_macs, ofa_mflops};
@@ -109,6 +111,8 @@ pub use reinforce::Reinforce;
 pub use search_supernet::{Mixture, SearchSupernet};
 pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
 pub use supernet_evaluation::supernet_accuracy;
+pub use task_darts::{TaskDartsEpoch, TaskDartsReport, run_task_darts};
+pub use task_darts_settings::TaskDartsSettings;
 
 pub mod petridish;
 

@@ -8,10 +8,30 @@
 //! (ENAS, random sampling, and evaluating any cell with the shared weights).
 //! As in the benchmark's search code, batch norm has no affine parameters and
 //! always uses batch statistics ([`standardize_batch`]).
+//!
+//! [`Nb201Supernet::for_task`] builds the same supernet for a NAS-Bench-360
+//! task ([`Nb201TaskConfig`]): any number of input channels, and one of two
+//! heads. Point tasks (2-D images, 1-D sequences) keep the skeleton above with
+//! a linear head to the task's outputs. Dense tasks (an output per pixel) keep
+//! every cell at the input resolution (no reductions, `C` channels throughout)
+//! and end in batch norm, ReLU and a 1x1 convolution to one channel, flattened
+//! to `[batch, height * width]`.
+//!
+//! Sequences arrive as `[channels, 1, length]` and go through the same 3x3
+//! kernels: with one row and a zero padding of one, the kernel's outer rows
+//! only ever meet padding, so a 3x3 convolution *is* a 1x3 convolution along
+//! the sequence (its outer rows get no gradient from the loss and never touch
+//! an output); the 3x3 average pool excludes padding, so it is a 1x3 average;
+//! a stride-2 3x3 convolution keeps the one row (`(1 + 2 - 3) / 2 + 1 = 1`)
+//! and halves the length. The reductions' 2x2 pooled shortcut becomes a 1x2
+//! pool on one-row inputs, so both branches halve the length alone. One set
+//! of weights thus serves both layouts, at three times a 1-D kernel's
+//! arithmetic on sequences.
 
 use burn::module::Module;
+use burn::nn::Initializer;
 use burn::nn::Linear;
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -19,8 +39,9 @@ use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d};
 
 use oxinas_core::ConfigError;
 use oxinas_core::seed::SeededRng;
+use oxinas_nb360::{TaskFamily, TaskSpec};
 use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
-use oxinas_train::init::default_linear;
+use oxinas_train::init::{default_linear, default_param};
 use oxinas_train::{ConvShape, Nb201NetworkConfig, conv_without_bias};
 
 use crate::batch_standardize::standardize_batch;
@@ -164,9 +185,13 @@ impl<B: Backend> SupernetReduction<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let [_, _, height, _] = x.dims();
         let branch = self.conv_b.forward(self.conv_a.forward(x.clone()));
-        // Ceil mode, as the NB201 network: odd sides pool to the strided branch size.
-        let pooled = avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, true);
+        // Ceil mode, as the NB201 network: odd sides pool to the strided branch
+        // size. A one-row input (a sequence) pools along its length only: the
+        // strided branch keeps its one row.
+        let window = if height == 1 { [1, 2] } else { [2, 2] };
+        let pooled = avg_pool2d(x, window, window, [0, 0], true, true);
         branch + self.shortcut.forward(pooled)
     }
 }
@@ -178,12 +203,103 @@ struct SupernetBlock<B: Backend> {
     reduction: Option<SupernetReduction<B>>,
 }
 
+/// The head a task's supernet ends in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SupernetHead {
+    /// Global average pooling and a linear layer (classes or labels), after
+    /// the NB201 skeleton's two reductions.
+    Pooled,
+    /// No reductions; batch norm, ReLU and a 1x1 convolution to one channel,
+    /// flattened: one output per input pixel.
+    Dense,
+}
+
+impl SupernetHead {
+    /// The head of a task family: dense for dense tasks, pooled otherwise.
+    pub fn for_family(family: TaskFamily) -> Self {
+        match family {
+            TaskFamily::Dense2d => SupernetHead::Dense,
+            TaskFamily::Image2d | TaskFamily::Sequence1d => SupernetHead::Pooled,
+        }
+    }
+}
+
+/// The size of a supernet built for a NAS-Bench-360 task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nb201TaskConfig {
+    /// Channels `C` of the first stage (doubled by each reduction; dense: all cells).
+    pub channels: usize,
+    /// Cells per stage `N` (three stages).
+    pub cells_per_stage: usize,
+    /// Channels of the input.
+    pub input_channels: usize,
+    /// Outputs per sample: the linear head's width, or `height * width` for dense tasks.
+    pub output_len: usize,
+    /// The head.
+    pub head: SupernetHead,
+}
+
+impl Nb201TaskConfig {
+    /// The supernet of `spec` for inputs of `input_shape` (`[channels, height,
+    /// width]`; usually the spec's own, smaller ones for quick runs): dense
+    /// tasks output one value per input pixel, point tasks `spec.output_len()`.
+    pub fn for_task(
+        spec: &TaskSpec,
+        input_shape: [usize; 3],
+        channels: usize,
+        cells_per_stage: usize,
+    ) -> Self {
+        let head = SupernetHead::for_family(spec.family);
+        let [input_channels, height, width] = input_shape;
+        let output_len = match head {
+            SupernetHead::Dense => height * width,
+            SupernetHead::Pooled => spec.output_len(),
+        };
+        Self {
+            channels,
+            cells_per_stage,
+            input_channels,
+            output_len,
+            head,
+        }
+    }
+
+    /// Checks every size, naming the first that is zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("channels", self.channels),
+            ("cells_per_stage", self.cells_per_stage),
+            ("input_channels", self.input_channels),
+            ("output_len", self.output_len),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(field, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The NAS-Bench-201 supernet (see the module docs).
 #[derive(Module, Debug)]
 pub struct Nb201Supernet<B: Backend> {
     stem: Conv2d<B>,
     blocks: Vec<SupernetBlock<B>>,
-    classifier: Linear<B>,
+    /// The pooled head (absent on dense supernets).
+    classifier: Option<Linear<B>>,
+    /// The dense head's 1x1 convolution to one channel (absent on pooled supernets).
+    dense_head: Option<Conv2d<B>>,
+}
+
+/// A 1x1 convolution `channels -> 1` with a bias, drawn from `rng` (PyTorch's
+/// default distribution, weights then bias).
+fn pixel_head<B: Backend>(channels: usize, rng: &mut SeededRng, device: &B::Device) -> Conv2d<B> {
+    let mut conv = Conv2dConfig::new([channels, 1], [1, 1])
+        .with_initializer(Initializer::Zeros)
+        .init(device);
+    conv.weight = default_param([1, channels, 1, 1], channels, rng, device);
+    conv.bias = Some(default_param([1], channels, rng, device));
+    conv
 }
 
 impl<B: Backend> Nb201Supernet<B> {
@@ -195,6 +311,32 @@ impl<B: Backend> Nb201Supernet<B> {
         device: &B::Device,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        Ok(Self::build(
+            &Nb201TaskConfig {
+                channels: config.channels,
+                cells_per_stage: config.cells_per_stage,
+                input_channels: config.input_channels,
+                output_len: config.num_classes,
+                head: SupernetHead::Pooled,
+            },
+            rng,
+            device,
+        ))
+    }
+
+    /// The supernet of a NAS-Bench-360 task (see the module docs), every
+    /// weight drawn from `rng`; outputs `[batch, config.output_len]`.
+    pub fn for_task(
+        config: &Nb201TaskConfig,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self::build(config, rng, device))
+    }
+
+    /// Draws the stem, the blocks in order, then the head.
+    fn build(config: &Nb201TaskConfig, rng: &mut SeededRng, device: &B::Device) -> Self {
         let c = config.channels;
         let stem = conv_without_bias(
             ConvShape {
@@ -207,10 +349,11 @@ impl<B: Backend> Nb201Supernet<B> {
             rng,
             device,
         );
+        let reduces = config.head == SupernetHead::Pooled;
         let mut blocks = Vec::new();
         let mut channels = c;
         for stage in 0..3 {
-            if stage > 0 {
+            if stage > 0 && reduces {
                 blocks.push(SupernetBlock {
                     cell: None,
                     reduction: Some(SupernetReduction::new(channels, channels * 2, rng, device)),
@@ -227,16 +370,23 @@ impl<B: Backend> Nb201Supernet<B> {
                 });
             }
         }
-        let classifier = default_linear(channels, config.num_classes, rng, device);
-        Ok(Self {
+        let (classifier, dense_head) = match config.head {
+            SupernetHead::Pooled => (
+                Some(default_linear(channels, config.output_len, rng, device)),
+                None,
+            ),
+            SupernetHead::Dense => (None, Some(pixel_head(channels, rng, device))),
+        };
+        Self {
             stem,
             blocks,
             classifier,
-        })
+            dense_head,
+        }
     }
 
-    /// Logits `[batch, classes]` with every edge the mixture of its ops
-    /// weighted by `weights` (`[6, 5]`: edges in [`NB201_EDGES`] order, ops in
+    /// Logits `[batch, classes]` (task supernets: `[batch, output_len]`)
+    /// with every edge the mixture of its ops weighted by `weights` (`[6, 5]`: edges in [`NB201_EDGES`] order, ops in
     /// [`Nb201Op::ALL`] order), shared by every cell.
     pub fn forward_mixture(&self, images: Tensor<B, 4>, weights: Tensor<B, 2>) -> Tensor<B, 2> {
         let scalars: Vec<Vec<Tensor<B, 4>>> = (0..NB201_EDGES.len())
@@ -254,7 +404,8 @@ impl<B: Backend> Nb201Supernet<B> {
         self.forward_choice(images, &EdgeChoice::Mixture(&scalars))
     }
 
-    /// Logits `[batch, classes]` of the sub-network of `arch`, with the shared weights.
+    /// Logits `[batch, classes]` (task supernets: `[batch, output_len]`) of
+    /// the sub-network of `arch`, with the shared weights.
     pub fn forward_arch(&self, images: Tensor<B, 4>, arch: &Nb201Arch) -> Tensor<B, 2> {
         self.forward_choice(images, &EdgeChoice::Single(arch))
     }
@@ -269,9 +420,15 @@ impl<B: Backend> Nb201Supernet<B> {
             };
         }
         let x = relu(standardize_batch(x));
-        let [batch, channels, _, _] = x.dims();
-        let features = adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]);
-        self.classifier.forward(features)
+        let [batch, channels, height, width] = x.dims();
+        match (&self.classifier, &self.dense_head) {
+            (_, Some(head)) => head.forward(x).reshape([batch, height * width]),
+            (Some(classifier), None) => {
+                let features = adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]);
+                classifier.forward(features)
+            }
+            (None, None) => unreachable!("every supernet is built with one head"),
+        }
     }
 }
 
@@ -317,6 +474,98 @@ mod tests {
             assert_eq!(single.dims(), [4, 3]);
             assert_close(net.forward_mixture(images.clone(), one_hot(&arch)), single);
         }
+    }
+
+    /// Every cell's single path equals its one-hot mixture on `net`.
+    fn assert_one_hot_is_single_path(
+        net: &Nb201Supernet<NdArray>,
+        inputs: Tensor<NdArray, 4>,
+        outputs: usize,
+    ) {
+        let batch = inputs.dims()[0];
+        for digits in ["342114", "000000", "111111", "404040", "123401"] {
+            let arch = Nb201Arch::from_op_digits(digits).unwrap();
+            let single = net.forward_arch(inputs.clone(), &arch);
+            assert_eq!(single.dims(), [batch, outputs]);
+            assert_close(net.forward_mixture(inputs.clone(), one_hot(&arch)), single);
+        }
+    }
+
+    #[test]
+    fn task_supernets_give_one_output_per_pixel_or_per_class_and_keep_one_hot_exact() {
+        let device = Default::default();
+        // Dense: one value per pixel of a 2-channel 5x7 input (odd sides: no reductions).
+        let dense = Nb201TaskConfig {
+            channels: 3,
+            cells_per_stage: 1,
+            input_channels: 2,
+            output_len: 35,
+            head: SupernetHead::Dense,
+        };
+        let net =
+            Nb201Supernet::<NdArray>::for_task(&dense, &mut rng_from_seed(4), &device).unwrap();
+        let images = Tensor::<NdArray, 4>::random([3, 2, 5, 7], Distribution::Default, &device);
+        assert_one_hot_is_single_path(&net, images, 35);
+
+        // 1-D: a 3-channel sequence of odd length 13 as [C, 1, L], through both reductions.
+        let sequence = Nb201TaskConfig {
+            channels: 4,
+            cells_per_stage: 1,
+            input_channels: 3,
+            output_len: 5,
+            head: SupernetHead::Pooled,
+        };
+        let net =
+            Nb201Supernet::<NdArray>::for_task(&sequence, &mut rng_from_seed(6), &device).unwrap();
+        let series = Tensor::<NdArray, 4>::random([4, 3, 1, 13], Distribution::Default, &device);
+        assert_one_hot_is_single_path(&net, series, 5);
+    }
+
+    #[test]
+    fn task_configs_follow_the_spec_and_refuse_zero_sizes() {
+        use oxinas_nb360::Nb360Task;
+        let darcy = Nb201TaskConfig::for_task(Nb360Task::DarcyFlow.spec(), [3, 9, 11], 4, 1);
+        assert_eq!((darcy.head, darcy.output_len), (SupernetHead::Dense, 99));
+        assert_eq!(darcy.input_channels, 3);
+        let deepsea = Nb360Task::DeepSea.spec();
+        let config = Nb201TaskConfig::for_task(deepsea, deepsea.input_shape, 4, 1);
+        assert_eq!((config.head, config.output_len), (SupernetHead::Pooled, 36));
+        assert_eq!(config.input_channels, 4);
+        let zero = Nb201TaskConfig {
+            output_len: 0,
+            ..config
+        };
+        assert_eq!(zero.validate().unwrap_err().field, "output_len");
+    }
+
+    #[test]
+    fn sequences_keep_one_row_through_the_reductions_and_a_3x3_kernel_acts_as_1x3() {
+        let device = Default::default();
+        let config = Nb201TaskConfig {
+            channels: 2,
+            cells_per_stage: 1,
+            input_channels: 1,
+            output_len: 2,
+            head: SupernetHead::Pooled,
+        };
+        let mut rng = rng_from_seed(9);
+        let reduction = SupernetReduction::<NdArray>::new(2, 4, &mut rng, &device);
+        let x = Tensor::<NdArray, 4>::random([2, 2, 1, 9], Distribution::Default, &device);
+        // Both branches halve the length (ceil) and keep the one row.
+        assert_eq!(reduction.forward(x).dims(), [2, 4, 1, 5]);
+        // Changing a stem kernel's outer rows leaves a sequence's outputs unchanged.
+        let net = Nb201Supernet::<NdArray>::for_task(&config, &mut rng, &device).unwrap();
+        let series = Tensor::<NdArray, 4>::random([3, 1, 1, 8], Distribution::Default, &device);
+        let arch = Nb201Arch::from_op_digits("333333").unwrap();
+        let before = net.forward_arch(series.clone(), &arch);
+        let mut changed = net.clone();
+        let weight = changed.stem.weight.val();
+        let [out, inp, _, _] = weight.dims();
+        let middle = weight.clone().slice([0..out, 0..inp, 1..2, 0..3]);
+        let noise = Tensor::<NdArray, 4>::random([out, inp, 3, 3], Distribution::Default, &device);
+        let replaced = noise.slice_assign([0..out, 0..inp, 1..2, 0..3], middle);
+        changed.stem.weight = burn::module::Param::from_tensor(replaced);
+        assert_close(changed.forward_arch(series, &arch), before);
     }
 
     #[test]
