@@ -120,7 +120,7 @@ fn a_black_box_search_on_a_task_sees_validation_and_reports_test() {
     let path = config_on_fixture(
         "satellite_bbo_tiny.toml",
         Nb360Task::Satellite,
-        96,
+        512,
         dir.path(),
     );
     let text = std::fs::read_to_string(&path).unwrap();
