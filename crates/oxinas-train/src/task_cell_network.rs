@@ -23,7 +23,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, Initializer, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::adaptive_avg_pool2d;
 use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
@@ -35,7 +34,7 @@ use crate::forward_context::{ForwardContext, NormMode};
 use crate::init::{default_linear, default_param};
 use crate::nb201_network::{Nb201Block, Nb201Cell, Nb201Reduction};
 use crate::relu_conv_bn::{ConvShape, batch_norm, conv_along};
-use crate::task_model::{TaskModel, TaskShape};
+use crate::task_model::{TaskModel, TaskShape, task_head};
 
 /// Size of a task cell network: stem channels `C` and cells per stage `N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,14 +158,7 @@ impl<B: Backend> TaskCellNetwork<B> {
             x = block.forward(x, ctx);
         }
         let x = ctx.relu(ctx.norm(&self.last_bn, x));
-        let [batch, channels, height, width] = x.dims();
-        match (&self.classifier, &self.dense_head) {
-            (_, Some(head)) => head.forward(x).reshape([batch, height * width]),
-            (Some(classifier), None) => {
-                classifier.forward(adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]))
-            }
-            (None, None) => unreachable!("a network is built with one head"),
-        }
+        task_head(self.classifier.as_ref(), self.dense_head.as_ref(), x)
     }
 }
 

@@ -2,14 +2,38 @@
 //! network is built for.
 
 use burn::module::Module;
+use burn::nn::Linear;
+use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
+use burn::tensor::module::adaptive_avg_pool2d;
 use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
 use oxinas_nb360::{TaskFamily, TaskSpec};
 
 use crate::relu_conv_bn::ConvAxes;
+
+/// The output of a task network from its last features `x`
+/// `[batch, channels, height, width]`: a dense task's per-pixel head,
+/// flattened to `[batch, height * width]`, or a point task's global average
+/// pool and linear classifier. Networks hold exactly one of the two heads.
+pub(crate) fn task_head<B: Backend>(
+    classifier: Option<&Linear<B>>,
+    dense_head: Option<&Conv2d<B>>,
+    x: Tensor<B, 4>,
+) -> Tensor<B, 2> {
+    let [batch, channels, height, width] = x.dims();
+    match (dense_head, classifier) {
+        (Some(head), _) => head.forward(x).reshape([batch, height * width]),
+        (None, Some(classifier)) => {
+            classifier.forward(adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]))
+        }
+        // Constructors always build one head; without one, the pooled
+        // features stand in rather than a panic.
+        (None, None) => adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]),
+    }
+}
 
 /// A network for a NAS-Bench-360 task: inputs `[batch, C, H, W]` (1-D tasks
 /// `[batch, C, 1, L]`) to outputs `[batch, output_len]`, dense outputs

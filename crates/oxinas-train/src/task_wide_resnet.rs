@@ -27,7 +27,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, Initializer, Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::adaptive_avg_pool2d;
 use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
@@ -37,7 +36,7 @@ use oxinas_nb360::TaskFamily;
 use crate::forward_context::{ForwardContext, NormMode};
 use crate::init::{default_param, normal};
 use crate::relu_conv_bn::{ConvAxes, ConvShape, batch_norm};
-use crate::task_model::{TaskModel, TaskShape};
+use crate::task_model::{TaskModel, TaskShape, task_head};
 
 /// Depth and widening factor of a Wide ResNet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,14 +272,7 @@ impl<B: Backend> TaskWideResNet<B> {
             x = block.forward(x, ctx);
         }
         let x = ctx.relu(ctx.norm(&self.last_bn, x));
-        let [batch, channels, height, width] = x.dims();
-        match (&self.classifier, &self.dense_head) {
-            (_, Some(head)) => head.forward(x).reshape([batch, height * width]),
-            (Some(classifier), None) => {
-                classifier.forward(adaptive_avg_pool2d(x, [1, 1]).reshape([batch, channels]))
-            }
-            (None, None) => unreachable!("a network is built with one head"),
-        }
+        task_head(self.classifier.as_ref(), self.dense_head.as_ref(), x)
     }
 }
 
