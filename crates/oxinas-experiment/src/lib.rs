@@ -57,6 +57,7 @@ mod slurm_executor;
 mod task_darts_run;
 mod task_selection;
 mod trial_record;
+mod wrn_run;
 
 pub use benchmark_config::{
     BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,

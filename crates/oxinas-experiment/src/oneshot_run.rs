@@ -208,10 +208,11 @@ pub fn run_oneshot_config(options: OneShotOptions<'_>) -> Result<OneShotSummary,
         "enas" => crate::enas_run::run_enas_config(options, &text),
         "ofa" => crate::ofa_run::run_ofa_run_config(options, &text),
         "petridish" => crate::petridish_run::run_petridish_oneshot(options, &text),
+        "wrn" => crate::wrn_run::run_wrn_config(options, &text),
         other => Err(ExperimentError::Config {
             path: path.to_owned(),
             message: format!(
-                "method = \"{other}\": expected one of \"darts\", \"enas\", \"ofa\", \"petridish\""
+                "method = \"{other}\": expected one of \"darts\", \"enas\", \"ofa\", \"petridish\", \"wrn\""
             ),
         }),
     }

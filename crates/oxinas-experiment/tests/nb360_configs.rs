@@ -156,6 +156,42 @@ fn a_black_box_search_on_a_task_sees_validation_and_reports_test() {
 }
 
 #[test]
+fn the_wide_resnet_baseline_trains_on_a_task_and_reports_its_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_on_fixture(
+        "satellite_wrn_tiny.toml",
+        Nb360Task::Satellite,
+        512,
+        dir.path(),
+    );
+    let out = dir.path().join("run");
+    let mut lines = Vec::new();
+    let summary = run_oneshot_config(OneShotOptions {
+        config_path: &config,
+        out: Some(&out),
+        repo_dir: &workspace_root(),
+        progress: &NoProgress,
+        log: &mut |line: &str| lines.push(line.to_owned()),
+    })
+    .unwrap();
+    assert_eq!(summary.method, "wrn");
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let epochs = report["training"]["epochs"].as_array().unwrap();
+    let loss = |i: usize| epochs[i]["train_loss"].as_f64().unwrap();
+    assert!(
+        loss(5) < 0.9 * loss(0),
+        "train loss {} -> {}",
+        loss(0),
+        loss(5)
+    );
+    let test = report["test_metric"].as_f64().unwrap();
+    assert!(test < 80.0, "test error {test}, chance 95.8");
+    assert!(report["params"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn a_config_naming_an_unknown_task_or_missing_data_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");

@@ -110,7 +110,7 @@ impl TaskTrainSettings {
 }
 
 /// What the loop reports after each epoch.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskEpochReport {
     /// 1-based epoch.
     pub epoch: usize,
@@ -130,7 +130,7 @@ pub struct TaskEpochReport {
 
 /// The result of a training run; validation only (test scores come from
 /// [`evaluate_task_model`] on the test split, for reports).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskTrainReport {
     /// One entry per epoch.
     pub epochs: Vec<TaskEpochReport>,
