@@ -27,6 +27,7 @@ mod nb201_network;
 mod nb360_evaluator;
 mod npy_format;
 mod param_count;
+mod reference_metric;
 mod relu_conv_bn;
 mod smoothed_cross_entropy;
 mod task_batch;

@@ -18,6 +18,7 @@ use oxinas_spaces::Nb201Arch;
 
 use crate::backend::CpuTrainBackend;
 use crate::param_count::trainable_params;
+use crate::reference_metric::parse_reference_metric;
 use crate::task_cell_network::{TaskCellConfig, TaskCellNetwork};
 use crate::task_model::TaskShape;
 use crate::task_training::{
@@ -452,17 +453,7 @@ impl<B: AutodiffBackend> GroundTruth<Nb201Arch> for Nb360Evaluator<B> {
 
     fn metric(&self, arch: &Nb201Arch, metric: &str) -> Result<Option<f64>, EvaluationError> {
         let m = self.metric_suffix();
-        let parsed = metric.split_once('@').and_then(|(name, epochs)| {
-            let epochs: u32 = epochs.parse().ok()?;
-            let test = match name.split_once('_') {
-                Some(("test", rest)) if rest == m => true,
-                Some(("valid", rest)) if rest == m => false,
-                _ => return None,
-            };
-            (1..=self.settings.epochs)
-                .contains(&epochs)
-                .then_some((test, epochs))
-        });
+        let parsed = parse_reference_metric(metric, m, self.settings.epochs);
         let Some((test, epochs)) = parsed else {
             return Err(EvaluationError::UnknownMetric {
                 benchmark: self.name(),

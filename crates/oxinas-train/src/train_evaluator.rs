@@ -18,6 +18,7 @@ use crate::data_settings::{DataSettings, DatasetName};
 use crate::data_split::DataSplits;
 use crate::nb201_network::{Nb201Network, Nb201NetworkConfig};
 use crate::param_count::trainable_params;
+use crate::reference_metric::parse_reference_metric;
 use crate::train_settings::{OptimizerSettings, TrainSettings};
 use crate::trainer::{EpochReport, train};
 
@@ -303,17 +304,7 @@ impl<B: AutodiffBackend> GroundTruth<Nb201Arch> for TrainEvaluator<B> {
     }
 
     fn metric(&self, arch: &Nb201Arch, metric: &str) -> Result<Option<f64>, EvaluationError> {
-        let parsed = metric.split_once('@').and_then(|(name, epochs)| {
-            let epochs: u32 = epochs.parse().ok()?;
-            let test = match name {
-                "test_acc" => true,
-                "valid_acc" => false,
-                _ => return None,
-            };
-            (1..=self.settings.epochs)
-                .contains(&epochs)
-                .then_some((test, epochs))
-        });
+        let parsed = parse_reference_metric(metric, "acc", self.settings.epochs);
         let Some((test, epochs)) = parsed else {
             return Err(EvaluationError::UnknownMetric {
                 benchmark: self.name(),
