@@ -191,39 +191,31 @@ fn the_wide_resnet_baseline_trains_on_a_task_and_reports_its_metric() {
     assert!(report["params"].as_u64().unwrap() > 0);
 }
 
+/// The error a one-shot config with body `text` is refused with.
+fn refusal(dir: &Path, text: &str) -> String {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    run_oneshot_config(OneShotOptions {
+        config_path: &path,
+        out: Some(&dir.join("run")),
+        repo_dir: &workspace_root(),
+        progress: &NoProgress,
+        log: &mut |_: &str| {},
+    })
+    .unwrap_err()
+    .to_string()
+}
+
 #[test]
 fn a_config_naming_an_unknown_task_or_missing_data_says_so() {
+    let head = "method = \"darts\"\nname = \"x\"\nseed = 0\n[task]\n";
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        "method = \"darts\"\nname = \"x\"\nseed = 0\n[task]\nname = \"ecgg\"\n",
-    )
-    .unwrap();
-    let err = run_oneshot_config(OneShotOptions {
-        config_path: &bad,
-        out: Some(&dir.path().join("run")),
-        repo_dir: &workspace_root(),
-        progress: &NoProgress,
-        log: &mut |_: &str| {},
-    })
-    .unwrap_err()
-    .to_string();
+    let err = refusal(dir.path(), &format!("{head}name = \"ecgg\"\n"));
     assert!(err.contains("task.name") && err.contains("ecgg"), "{err}");
-    let missing = dir.path().join("missing.toml");
-    std::fs::write(
-        &missing,
-        "method = \"darts\"\nname = \"x\"\nseed = 0\n[task]\nname = \"ecg\"\ndata_dir = \"nowhere\"\n",
-    )
-    .unwrap();
-    let err = run_oneshot_config(OneShotOptions {
-        config_path: &missing,
-        out: Some(&dir.path().join("run2")),
-        repo_dir: &workspace_root(),
-        progress: &NoProgress,
-        log: &mut |_: &str| {},
-    })
-    .unwrap_err()
-    .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let err = refusal(
+        dir.path(),
+        &format!("{head}name = \"ecg\"\ndata_dir = \"nowhere\"\n"),
+    );
     assert!(err.contains("challenge2017.pkl"), "{err}");
 }
