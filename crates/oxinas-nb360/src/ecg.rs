@@ -15,10 +15,10 @@
 //! window's record (its position within its split), over which the metric
 //! votes.
 //!
-//! The split is NOT scikit-learn's permutation (that needs NumPy's Mersenne
-//! Twister): records are shuffled with oxinas' seeded generator from
-//! `LoadOptions::seed`, so the sizes match the reference and the membership
-//! is reproducible per seed but differs from the published runs'.
+//! The split is the reference's own, record for record: `train_test_split`
+//! with `random_state=0` draws NumPy's legacy Mersenne-Twister permutation,
+//! which [`crate::numpy_random_state`] reproduces. `LoadOptions::seed` only
+//! orders the training windows (the reference shuffles them unseeded).
 
 use std::path::Path;
 
@@ -27,6 +27,7 @@ use rand::seq::SliceRandom;
 
 use crate::error::Nb360Error;
 use crate::numpy_pickle::{describe, dict_item, read_pickle_file, sequence_items};
+use crate::numpy_random_state::train_test_split;
 use crate::pickle_writer::pickle_value;
 use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
@@ -184,27 +185,18 @@ fn read_records(path: &Path) -> Result<Vec<Record>, Nb360Error> {
         .collect()
 }
 
-/// scikit-learn's `train_test_split` sizes: `ceil(test_size * n)` held out
-/// (in floating point, as scikit-learn computes it), the rest kept.
-fn held_out(n: usize, test_size: f64) -> usize {
-    ((test_size * n as f64).ceil() as usize).min(n)
-}
-
-/// Record indices of train, validation and test.
-fn split_records(n: usize, seed: u64) -> [Vec<usize>; 3] {
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut oxinas_core::seed::rng_from_seed(
-        oxinas_core::seed::derive_seed(seed, &[0]),
-    ));
-    let n_rest = held_out(n, 0.2);
-    let train = order.split_off(n_rest);
-    let mut rest = order;
-    rest.shuffle(&mut oxinas_core::seed::rng_from_seed(
-        oxinas_core::seed::derive_seed(seed, &[1]),
-    ));
-    let n_test = held_out(rest.len(), 0.5);
-    let valid = rest.split_off(n_test);
-    [train, valid, rest]
+/// Record indices of train, validation and test, as the reference's
+/// `train_test_split(test_size=0.2, random_state=0)` followed by
+/// `train_test_split(test_size=0.5, random_state=0)` on the held-out fifth
+/// (validation is that second call's train part).
+fn split_records(n: usize) -> [Vec<usize>; 3] {
+    let (train, held_out) = train_test_split(n, 0.2, 0);
+    let (valid, test) = train_test_split(held_out.len(), 0.5, 0);
+    [
+        train,
+        valid.iter().map(|&i| held_out[i]).collect(),
+        test.iter().map(|&i| held_out[i]).collect(),
+    ]
 }
 
 /// Windows of the records `ids`: (record position in the split, start).
@@ -252,7 +244,7 @@ pub fn load(dir: &Path, options: &LoadOptions) -> Result<TaskData, Nb360Error> {
         });
     }
     let records = read_records(&path)?;
-    let [train_ids, valid_ids, test_ids] = split_records(records.len(), options.seed);
+    let [train_ids, valid_ids, test_ids] = split_records(records.len());
     let mut train_cuts = windows(&records, &train_ids);
     // The reference shuffles the training windows once after cutting.
     train_cuts.shuffle(&mut oxinas_core::seed::rng_from_seed(
@@ -367,23 +359,31 @@ mod tests {
     }
 
     #[test]
-    fn split_sizes_match_scikit_learns_train_test_split() {
-        // Sizes scikit-learn gives for train_test_split(test_size=0.2) then
-        // (test_size=0.5) on the held-out part: 8528 -> 6822/853/853,
-        // 15 -> 12/1/2, 10 -> 8/1/1, 7 -> 5/1/1.
-        for (n, sizes) in [
-            (8528, (6822, 853, 853)),
-            (15, (12, 1, 2)),
-            (10, (8, 1, 1)),
-            (7, (5, 1, 1)),
-        ] {
-            let [train, valid, test] = split_records(n, 3);
-            assert_eq!((train.len(), valid.len(), test.len()), sizes, "{n}");
-        }
-        let [train, valid, test] = split_records(15, 3);
-        let mut all: Vec<usize> = train.into_iter().chain(valid).chain(test).collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..15).collect::<Vec<_>>());
+    fn split_is_scikit_learns_train_test_split_with_random_state_0() {
+        // Printed by scikit-learn 1.9.1 / NumPy 2.4.6:
+        //   tr, te = train_test_split(np.arange(n), test_size=0.2, random_state=0)
+        //   va, te = train_test_split(te, test_size=0.5, random_state=0)
+        let [train, valid, test] = split_records(37);
+        assert_eq!(
+            train,
+            [
+                2, 25, 30, 32, 36, 34, 29, 33, 8, 13, 5, 17, 14, 7, 27, 1, 12, 26, 24, 6, 23, 4,
+                18, 21, 19, 9, 35, 3, 0
+            ]
+        );
+        assert_eq!(valid, [10, 22, 28, 31]);
+        assert_eq!(test, [15, 16, 20, 11]);
+        // The 8,528 records of the published file: sizes, first indices and sums.
+        let [train, valid, test] = split_records(8528);
+        assert_eq!((train.len(), valid.len(), test.len()), (6822, 853, 853));
+        assert_eq!(train[..5], [6692, 3768, 1352, 2434, 4431]);
+        assert_eq!(valid[..5], [7757, 6966, 5341, 1912, 2938]);
+        assert_eq!(test[..5], [4773, 3424, 3338, 4089, 2990]);
+        let sum = |v: &[usize]| v.iter().sum::<usize>();
+        assert_eq!(
+            (sum(&train), sum(&valid), sum(&test)),
+            (29_134_062, 3_689_987, 3_535_079)
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod ninapro;
 pub mod npy;
 pub mod numpy_pickle;
+pub mod numpy_random_state;
 pub mod pickle_writer;
 pub mod psicov;
 mod py_value;
