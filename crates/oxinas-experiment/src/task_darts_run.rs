@@ -36,7 +36,8 @@ pub(crate) fn names_a_task(text: &str) -> bool {
 }
 
 /// Runs the config `text` (read from `options.config_path`) on the CPU
-/// backend; writes `report.json` and `summary.md` in the run directory.
+/// backend; writes `report.json`, `summary.md` and, after every epoch, the
+/// supernet and logits under `checkpoint/` in the run directory.
 pub(crate) fn run_task_darts_config(
     options: OneShotOptions<'_>,
     text: &str,
@@ -67,7 +68,13 @@ pub(crate) fn run_task_darts_config(
     let log = options.log;
     let started = Instant::now();
     let mut last = Instant::now();
-    let report = run_task_darts::<CpuTrainBackend>(&data, &file.darts, &Default::default(), |e| {
+    let checkpoint_dir = run.path().join("checkpoint");
+    let report = run_task_darts::<CpuTrainBackend>(
+        &data,
+        &file.darts,
+        &Default::default(),
+        Some(&checkpoint_dir),
+        |e| {
         options.progress.advance(1);
         log(&format!(
             "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} ({} {:.4} on validation with shared weights), mixture entropy {:.3}, {:.1} s",

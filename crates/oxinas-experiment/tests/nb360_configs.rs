@@ -79,6 +79,10 @@ fn darts_losses(name: &str, task: Nb360Task, samples: usize) -> (Vec<f64>, serde
         manifest.contains("\"finished\": \"20"),
         "{name}: {manifest}"
     );
+    for file in ["checkpoint/supernet.bin", "checkpoint/arch_weights.bin"] {
+        let bytes = std::fs::metadata(out.join(file)).map_or(0, |m| m.len());
+        assert!(bytes > 0, "{name}: {file} missing or empty");
+    }
     (losses, report)
 }
 

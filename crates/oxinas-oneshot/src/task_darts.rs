@@ -5,6 +5,7 @@
 //! split with the task's published metric and the shared weights.
 
 use std::ops::Range;
+use std::path::Path;
 
 use burn::module::AutodiffModule;
 use burn::optim::decay::WeightDecayConfig;
@@ -24,6 +25,7 @@ use oxinas_spaces::Nb201Arch;
 use oxinas_train::{CosineSchedule, TaskBatch, clip_global_norm, task_batch, task_loss};
 
 use crate::architecture_weights::{ArchWeights, mean_entropy};
+use crate::checkpoint::save_module;
 use crate::darts_search::{check_finite, scalar, second_order_gradient};
 use crate::darts_settings::DartsOrder;
 use crate::nb201_supernet::{Nb201Supernet, Nb201TaskConfig};
@@ -96,11 +98,14 @@ mod stream {
 /// channels, and for dense tasks one output per input pixel; point tasks
 /// output `data.spec.output_len()` values. When `data.target_normalizer` is
 /// set, outputs are decoded (`outputs * std + mean`) before the loss and the
-/// metric. After each epoch `progress` gets the epoch's report.
+/// metric. After each epoch `progress` gets the epoch's report and, when
+/// `checkpoint_dir` is given, the supernet and the architecture logits are
+/// written there (`supernet.bin`, `arch_weights.bin`, Burn's binary format).
 pub fn run_task_darts<B: AutodiffBackend>(
     data: &TaskData,
     settings: &TaskDartsSettings,
     device: &B::Device,
+    checkpoint_dir: Option<&Path>,
     mut progress: impl FnMut(&TaskDartsEpoch),
 ) -> Result<TaskDartsReport, OneShotError> {
     settings.validate()?;
@@ -251,6 +256,10 @@ pub fn run_task_darts<B: AutodiffBackend>(
             mean_entropy: mean_entropy(&mixture),
             skip_edges: <Net<B> as SearchSupernet<B>>::skip_connections(&arch),
         };
+        if let Some(dir) = checkpoint_dir {
+            save_module(&supernet, dir, "supernet")?;
+            save_module(&arch_weights, dir, "arch_weights")?;
+        }
         progress(&report);
         epochs.push(report);
     }
@@ -588,10 +597,11 @@ mod tests {
 
     fn search(data: &TaskData, settings: &TaskDartsSettings) -> TaskDartsReport {
         let mut seen = Vec::new();
-        let report = run_task_darts::<CpuTrainBackend>(data, settings, &Default::default(), |e| {
-            seen.push(e.epoch)
-        })
-        .unwrap();
+        let report =
+            run_task_darts::<CpuTrainBackend>(data, settings, &Default::default(), None, |e| {
+                seen.push(e.epoch)
+            })
+            .unwrap();
         assert_eq!(seen, (1..=settings.epochs).collect::<Vec<_>>());
         report
     }
@@ -619,6 +629,50 @@ mod tests {
             report.arch_string,
             <Nb201Supernet<CpuTrainBackend> as SearchSupernet<CpuTrainBackend>>::long_name(&arch)
         );
+    }
+
+    #[test]
+    fn checkpoints_hold_the_searched_logits() {
+        use burn::module::Module;
+        use burn::record::{BinFileRecorder, FullPrecisionSettings};
+
+        let data = waves_1d();
+        let dir = tempfile::tempdir().unwrap();
+        let short = TaskDartsSettings {
+            epochs: 2,
+            ..settings(0)
+        };
+        let report = run_task_darts::<CpuTrainBackend>(
+            &data,
+            &short,
+            &Default::default(),
+            Some(dir.path()),
+            |_| {},
+        )
+        .unwrap();
+        assert!(dir.path().join("supernet.bin").is_file());
+        // Fresh logits from another seed, overwritten by the checkpoint.
+        let device = Default::default();
+        let loaded: ArchWeights<CpuTrainBackend> = ArchWeights::new(
+            &<Nb201Supernet<CpuTrainBackend> as SearchSupernet<CpuTrainBackend>>::logit_shapes(),
+            &mut rng_from_seed(99),
+            &device,
+        )
+        .load_file(
+            dir.path().join("arch_weights"),
+            &BinFileRecorder::<FullPrecisionSettings>::new(),
+            &device,
+        )
+        .unwrap();
+        let (saved, reported) = (loaded.probabilities(), &report.mixture);
+        let gap = saved
+            .iter()
+            .flatten()
+            .flatten()
+            .zip(reported.iter().flatten().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(gap < 1e-6, "checkpoint differs from the report by {gap}");
     }
 
     #[test]
@@ -688,9 +742,14 @@ mod tests {
     fn a_non_finite_loss_stops_the_search_with_a_typed_error() {
         let mut data = waves_1d();
         data.valid.inputs.iter_mut().for_each(|x| *x = f32::NAN);
-        let err =
-            run_task_darts::<CpuTrainBackend>(&data, &settings(0), &Default::default(), |_| {})
-                .unwrap_err();
+        let err = run_task_darts::<CpuTrainBackend>(
+            &data,
+            &settings(0),
+            &Default::default(),
+            None,
+            |_| {},
+        )
+        .unwrap_err();
         // The loss stays finite here (ReLU zeroes the NaN activations) but
         // the logits' gradient does not.
         assert!(
@@ -708,9 +767,14 @@ mod tests {
         // NaN targets make the loss itself NaN.
         let mut dense = smoothing_dense();
         dense.valid.targets.iter_mut().for_each(|x| *x = f32::NAN);
-        let err =
-            run_task_darts::<CpuTrainBackend>(&dense, &settings(0), &Default::default(), |_| {})
-                .unwrap_err();
+        let err = run_task_darts::<CpuTrainBackend>(
+            &dense,
+            &settings(0),
+            &Default::default(),
+            None,
+            |_| {},
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -732,8 +796,9 @@ mod tests {
             batch_size: 30,
             ..settings(0)
         };
-        let err = run_task_darts::<CpuTrainBackend>(&data, &too_big, &Default::default(), |_| {})
-            .unwrap_err();
+        let err =
+            run_task_darts::<CpuTrainBackend>(&data, &too_big, &Default::default(), None, |_| {})
+                .unwrap_err();
         assert!(
             matches!(&err, OneShotError::Config(c) if c.field == "batch_size"),
             "{err}"
@@ -741,16 +806,26 @@ mod tests {
 
         let mut wrong = smoothing_dense();
         wrong.target_normalizer = Some(PointwiseNormalizer::fit(&[1.0, 2.0], 1));
-        let err =
-            run_task_darts::<CpuTrainBackend>(&wrong, &settings(0), &Default::default(), |_| {})
-                .unwrap_err();
+        let err = run_task_darts::<CpuTrainBackend>(
+            &wrong,
+            &settings(0),
+            &Default::default(),
+            None,
+            |_| {},
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("target_normalizer"), "{err}");
 
         let mut shapes = waves_1d();
         shapes.valid.input_shape = [1, 2, 8];
-        let err =
-            run_task_darts::<CpuTrainBackend>(&shapes, &settings(0), &Default::default(), |_| {})
-                .unwrap_err();
+        let err = run_task_darts::<CpuTrainBackend>(
+            &shapes,
+            &settings(0),
+            &Default::default(),
+            None,
+            |_| {},
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("valid"), "{err}");
     }
 
