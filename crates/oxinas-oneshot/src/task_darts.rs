@@ -606,6 +606,12 @@ mod tests {
         report
     }
 
+    /// The error of a search that must not run.
+    fn refused(data: &TaskData, settings: &TaskDartsSettings) -> OneShotError {
+        run_task_darts::<CpuTrainBackend>(data, settings, &Default::default(), None, |_| {})
+            .unwrap_err()
+    }
+
     /// The loss falls by a real margin, the logits leave uniform, and the
     /// report carries a finite metric of a derived NB201 cell.
     fn assert_search_learns(report: &TaskDartsReport, data: &TaskData) {
@@ -742,14 +748,7 @@ mod tests {
     fn a_non_finite_loss_stops_the_search_with_a_typed_error() {
         let mut data = waves_1d();
         data.valid.inputs.iter_mut().for_each(|x| *x = f32::NAN);
-        let err = run_task_darts::<CpuTrainBackend>(
-            &data,
-            &settings(0),
-            &Default::default(),
-            None,
-            |_| {},
-        )
-        .unwrap_err();
+        let err = refused(&data, &settings(0));
         // The loss stays finite here (ReLU zeroes the NaN activations) but
         // the logits' gradient does not.
         assert!(
@@ -767,14 +766,7 @@ mod tests {
         // NaN targets make the loss itself NaN.
         let mut dense = smoothing_dense();
         dense.valid.targets.iter_mut().for_each(|x| *x = f32::NAN);
-        let err = run_task_darts::<CpuTrainBackend>(
-            &dense,
-            &settings(0),
-            &Default::default(),
-            None,
-            |_| {},
-        )
-        .unwrap_err();
+        let err = refused(&dense, &settings(0));
         assert!(
             matches!(
                 err,
@@ -796,9 +788,7 @@ mod tests {
             batch_size: 30,
             ..settings(0)
         };
-        let err =
-            run_task_darts::<CpuTrainBackend>(&data, &too_big, &Default::default(), None, |_| {})
-                .unwrap_err();
+        let err = refused(&data, &too_big);
         assert!(
             matches!(&err, OneShotError::Config(c) if c.field == "batch_size"),
             "{err}"
@@ -806,26 +796,12 @@ mod tests {
 
         let mut wrong = smoothing_dense();
         wrong.target_normalizer = Some(PointwiseNormalizer::fit(&[1.0, 2.0], 1));
-        let err = run_task_darts::<CpuTrainBackend>(
-            &wrong,
-            &settings(0),
-            &Default::default(),
-            None,
-            |_| {},
-        )
-        .unwrap_err();
+        let err = refused(&wrong, &settings(0));
         assert!(err.to_string().contains("target_normalizer"), "{err}");
 
         let mut shapes = waves_1d();
         shapes.valid.input_shape = [1, 2, 8];
-        let err = run_task_darts::<CpuTrainBackend>(
-            &shapes,
-            &settings(0),
-            &Default::default(),
-            None,
-            |_| {},
-        )
-        .unwrap_err();
+        let err = refused(&shapes, &settings(0));
         assert!(err.to_string().contains("valid"), "{err}");
     }
 
