@@ -9,9 +9,7 @@ use oxinas_train::backend::CpuTrainBackend;
 use serde::Deserialize;
 
 use crate::error::ExperimentError;
-use crate::oneshot_run::{
-    OneShotOptions, OneShotRun, OneShotSummary, check_settings, parse_oneshot_file,
-};
+use crate::oneshot_run::{OneShotOptions, OneShotSummary, check_settings, parse_oneshot_file};
 use crate::task_selection::TaskSelection;
 
 /// A DARTS-on-a-task config file.
@@ -56,14 +54,9 @@ pub(crate) fn run_task_darts_config(
     }
     file.darts.seed = file.seed;
     check_settings(path, "darts", file.darts.validate())?;
-    let data = file.task.load(path)?;
-    let run = OneShotRun::start(
-        &options,
-        text,
-        &file.name,
-        file.seed,
-        &file.task.data_files(path),
-    )?;
+    let (data, run) = file
+        .task
+        .load_and_start(&options, text, &file.name, file.seed)?;
     options.progress.start(file.darts.epochs as u64);
     let log = options.log;
     let started = Instant::now();

@@ -7,6 +7,7 @@ use oxinas_nb360::{LoadOptions, Nb360Task, TaskData, default_task_dir, load_task
 use serde::Deserialize;
 
 use crate::error::ExperimentError;
+use crate::oneshot_run::{OneShotOptions, OneShotRun};
 
 /// The `[task]` table of a config that runs on a NAS-Bench-360 task.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -22,7 +23,8 @@ pub struct TaskSelection {
     /// Keep at most this many samples of each split (the first ones).
     #[serde(default)]
     pub limit: Option<usize>,
-    /// Seed of the loader's own random choices (PSICOV crops, ECG record split).
+    /// Seed of the loader's own random choices (PSICOV crops, the order of
+    /// ECG's training windows).
     #[serde(default)]
     pub seed: u64,
 }
@@ -83,6 +85,22 @@ impl TaskSelection {
             task: task.key().to_owned(),
             source,
         })
+    }
+
+    /// Loads the task's splits, then opens the run directory of the config
+    /// `text` with the task's files in its manifest: the start every run on
+    /// a task shares (nothing is written when the data cannot be read).
+    pub(crate) fn load_and_start(
+        &self,
+        options: &OneShotOptions<'_>,
+        text: &str,
+        name: &str,
+        seed: u64,
+    ) -> Result<(TaskData, OneShotRun), ExperimentError> {
+        let path = options.config_path;
+        let data = self.load(path)?;
+        let run = OneShotRun::start(options, text, name, seed, &self.data_files(path))?;
+        Ok((data, run))
     }
 }
 

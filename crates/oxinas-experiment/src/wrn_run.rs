@@ -7,7 +7,7 @@ use oxinas_train::{TaskTrainError, TaskTrainSettings, WideResNetConfig, train_wi
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExperimentError;
-use crate::oneshot_run::{OneShotOptions, OneShotRun, OneShotSummary, parse_oneshot_file};
+use crate::oneshot_run::{OneShotOptions, OneShotSummary, parse_oneshot_file};
 use crate::task_selection::TaskSelection;
 
 /// The `[wrn]` table: the network and its training recipe.
@@ -92,14 +92,9 @@ pub(crate) fn run_wrn_config(
     recipe.eval_batch_size = file.wrn.batch_size.max(64);
     recipe.lr = file.wrn.lr;
     recipe.validate().map_err(|e| setting(path, e))?;
-    let data = file.task.load(path)?;
-    let run = OneShotRun::start(
-        &options,
-        text,
-        &file.name,
-        file.seed,
-        &file.task.data_files(path),
-    )?;
+    let (data, run) = file
+        .task
+        .load_and_start(&options, text, &file.name, file.seed)?;
     options.progress.start(file.wrn.epochs as u64);
     let log = options.log;
     let metric = data.spec.metric.name();
