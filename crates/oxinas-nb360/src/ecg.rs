@@ -5,8 +5,8 @@
 //!
 //! As NAS-Bench-360's reference code: each record is standardised by its own
 //! mean and (population) standard deviation; records are split 80/10/10
-//! into train, validation and test *before* windowing, with the split sizes
-//! of scikit-learn's `train_test_split(test_size=0.2)` followed by
+//! into train, validation and test *before* windowing, by scikit-learn's
+//! `train_test_split(test_size=0.2)` followed by
 //! `train_test_split(test_size=0.5)` on the held-out fifth; each record is cut
 //! into windows of 1000 samples with a class-dependent stride (`N` 500, `A`
 //! 500/6, `O` 500/2, `~` 500/20, integer division; starts `0, s, ..` below
