@@ -7,7 +7,7 @@
 //! when a file is not what it should be.
 
 mod asr;
-mod crc32c;
+mod masked_crc32c;
 mod csv_table;
 mod data_catalog;
 mod nats_archive;

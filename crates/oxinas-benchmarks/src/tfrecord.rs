@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use oxinas_core::DataError;
 
-use crate::crc32c::masked_crc32c;
+use crate::masked_crc32c::masked_crc32c;
 
 /// Reads the records of a TFRecord file one by one.
 #[derive(Debug)]
