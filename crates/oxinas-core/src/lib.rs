@@ -34,3 +34,8 @@ pub use space::{Crossover, Enumerable, SearchSpace};
 
 /// Re-exported so that implementors name the same `RngCore` as the traits.
 pub use rand::RngCore;
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -79,3 +79,8 @@ pub use op_dag::OpDag;
 pub use path::{PathEncoding, PathIndexer, PathSource, TruncatedPathEncoding};
 pub use registry::{EncodableSpace, Encoding, EncodingKind, EncodingRegistry};
 pub use vector_encoding::VectorEncoding;
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

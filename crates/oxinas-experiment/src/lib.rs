@@ -75,3 +75,8 @@ pub use rank_table::{RankOrder, RankTable, RunMeans, read_run_means};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck, ReturnedArch};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};
 pub use task_selection::TaskSelection;
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

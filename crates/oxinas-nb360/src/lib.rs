@@ -88,3 +88,8 @@ pub fn load_task(
     data.check()?;
     Ok(data)
 }
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

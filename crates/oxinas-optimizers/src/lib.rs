@@ -30,3 +30,8 @@ pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
 };
 pub use successive_halving::SuccessiveHalving;
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

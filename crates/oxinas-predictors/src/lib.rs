@@ -53,3 +53,8 @@ pub use predictor::{Prediction, Predictor};
 pub use random_forest::{RandomForest, RandomForestConfig};
 pub use rank_correlation::Correlations;
 pub use standardizer::{ColumnStandardizer, Standardizer};
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -22,3 +22,8 @@ pub use manifest::{CodeVersion, DataFile, Host, Manifest, Seeds, now_rfc3339, ox
 pub use mean_std::MeanStd;
 pub use run_directory::RunDirectory;
 pub use trajectory::{TrajectoryLine, TrajectoryWriter};
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

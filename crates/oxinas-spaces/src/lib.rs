@@ -54,3 +54,8 @@ pub use transnas_macro::{TRANSNAS_MACRO_SIZE, TransNasMacroArch, TransNasMacroSp
 pub use transnas_micro::{
     TRANSNAS_MICRO_SIZE, TransNasMicroArch, TransNasMicroOp, TransNasMicroSpace,
 };
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
