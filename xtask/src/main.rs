@@ -35,7 +35,8 @@ enum Command {
     Nb360(nb360_command::Nb360Args),
     /// Run a predictor study (rank correlation against training size) from a TOML config.
     Predictors(predictors_command::PredictorsArgs),
-    /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style).
+    /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style), with a Friedman
+    /// test, a critical-difference diagram and paired-seed Wilcoxon tests.
     Ranks(ranks_command::RanksArgs),
 }
 

@@ -15,13 +15,14 @@ use plotters::style::FontStyle;
 use plotters::style::register_font;
 
 use crate::anytime::{Curve, anytime_curves, pareto_fronts};
+use crate::critical_difference::CriticalDifference;
 use crate::trial_record::TrialRecord;
 use crate::{ExperimentConfig, ExperimentError};
 
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
 /// Registers the bundled font as `sans-serif`, once per process.
-fn register_bundled_font() {
+pub(crate) fn register_bundled_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // The font is compiled in; a parse failure would show in every test.
@@ -118,10 +119,15 @@ pub(crate) fn draw_figures(
 /// The lowest regret the log axis shows; smaller values (zero) sit on it.
 const REGRET_FLOOR: f64 = 0.01;
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Draws the same figure as `stem.svg` and `stem.png`.
-fn draw_both<F>(plots: &Path, stem: &str, size: (u32, u32), draw: F) -> Result<(), ExperimentError>
+pub(crate) fn draw_both<F>(
+    plots: &Path,
+    stem: &str,
+    size: (u32, u32),
+    draw: F,
+) -> Result<(), ExperimentError>
 where
     F: Fn(&dyn DrawArea) -> DrawResult,
 {
@@ -141,7 +147,7 @@ where
 }
 
 /// A drawing area of either backend, so one drawing function serves both.
-trait DrawArea {
+pub(crate) trait DrawArea {
     fn draw_panels(&self, title: &str, x_label: &str, panels: &[(&str, &Vec<Curve>)])
     -> DrawResult;
     fn draw_pareto(
@@ -151,12 +157,17 @@ trait DrawArea {
         goal: Goal,
     ) -> DrawResult;
     fn draw_cost_error(&self, plot: &CostErrorPlot<'_>) -> DrawResult;
+    fn draw_critical_difference(&self, title: &str, diagram: &CriticalDifference) -> DrawResult;
 }
 
 impl<DB: DrawingBackend> DrawArea for DrawingArea<DB, Shift>
 where
     DB::ErrorType: 'static,
 {
+    fn draw_critical_difference(&self, title: &str, diagram: &CriticalDifference) -> DrawResult {
+        crate::cd_diagram::draw_on(self, title, diagram)
+    }
+
     fn draw_panels(
         &self,
         title: &str,

@@ -34,9 +34,12 @@
 //! ```
 
 mod anytime;
+mod benchmark_comparison;
 mod benchmark_config;
+mod cd_diagram;
 mod checklist;
 mod config;
+mod critical_difference;
 mod darts_run;
 mod data_files;
 mod enas_run;
@@ -47,30 +50,40 @@ mod model_space;
 mod ofa_run;
 mod oneshot_run;
 mod optimizer_config;
+mod paired_values;
 mod petridish_run;
 mod progress;
+mod rank_report;
 mod rank_table;
 mod report;
 mod resume;
+mod run_statistics;
 mod runner;
+mod significance_words;
 mod slurm_executor;
 mod task_darts_run;
 mod task_selection;
 mod trial_record;
 mod wrn_run;
 
+pub use benchmark_comparison::{
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, BenchmarkComparison, PairwiseTest,
+};
 pub use benchmark_config::{
     BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,
 };
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
+pub use critical_difference::{ALPHA, CriticalDifference};
 pub use error::ExperimentError;
 pub use executor_config::{ExecutorConfig, SlurmConfig};
 pub use model_space::ModelSpace;
 pub use ofa_run::{OfaRunConfig, OfaRunError, load_ofa_config, parse_ofa_config};
 pub use oneshot_run::{OneShotOptions, OneShotSummary, oneshot_method, run_oneshot_config};
 pub use optimizer_config::{ModelGuidedSettings, OptimizerConfig};
+pub use paired_values::PairedValues;
 pub use petridish_run::{PetridishConfig, PetridishRunReport, gallery_csv, run_petridish_config};
 pub use progress::{NoProgress, Progress};
+pub use rank_report::{CD_DIAGRAM_STEM, RankReport};
 pub use rank_table::{RankOrder, RankTable, RunMeans, read_run_means};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck, ReturnedArch};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};

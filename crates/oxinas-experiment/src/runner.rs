@@ -24,6 +24,7 @@ use crate::checklist::checklist_markdown;
 use crate::data_files::{data_files, resolved_nb360_settings, resolved_train_settings};
 use crate::figures::draw_figures;
 use crate::resume::{RESULTS_LOG, finished_trials, previous_run};
+use crate::run_statistics::run_statistics_markdown;
 use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
 use crate::{
@@ -574,9 +575,11 @@ where
         threads,
     };
     let figures = draw_figures(run.path(), config, &done, evaluator.goal())?;
+    let statistics =
+        run_statistics_markdown(run.path(), config, &done, &trial_seeds, evaluator.goal())?;
     run.write_text(
         "summary.md",
-        &(report.summary_markdown() + &figures.markdown()),
+        &(report.summary_markdown() + &statistics + &figures.markdown()),
     )?;
     run.write_text("checklist.md", &checklist_markdown(config, &manifest))?;
     run.finish_manifest(&mut manifest)?;
