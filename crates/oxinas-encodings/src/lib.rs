@@ -10,6 +10,10 @@
 //!   buffer (adjacency one-hot, categorical, path, truncated path, compact);
 //! - [`GraphEncoding`]: node features plus adjacency for GCN/GIN predictors.
 //!
+//! [`CategoricalChoices`] reads an invertible all-one-hot encoding (a space's
+//! `categorical`) as one categorical choice per position, for optimizers that
+//! search choices directly (DEHB).
+//!
 //! Each space registers its encodings in its own module by implementing
 //! [`EncodableSpace`]; a config names one and
 //! [`EncodableSpace::vector_encoding`] builds it, or fails with an
@@ -51,6 +55,7 @@
 //!   to go with that space's graph encoding as per-graph features.
 
 pub mod asr;
+mod categorical_choices;
 pub mod choice_sequence;
 pub mod darts;
 pub mod doc2vec_features;
@@ -71,6 +76,7 @@ pub mod transnas_macro;
 pub mod transnas_micro;
 mod vector_encoding;
 
+pub use categorical_choices::CategoricalChoices;
 pub use doc2vec_features::Doc2VecFeatures;
 pub use error::EncodingError;
 pub use gcn::{AdjacencyNormalization, GcnOptions};

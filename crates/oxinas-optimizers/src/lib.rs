@@ -1,16 +1,21 @@
 //! NAS optimizers behind the ask/tell [`oxinas_core::Optimizer`] interface,
-//! and [`run_search`] / [`run_search_batched`], the loops that drive one
-//! against an evaluator within a budget.
+//! and [`run_search`] / [`run_search_batched`] / [`run_search_on_cluster`],
+//! the loops that drive one against an evaluator within a budget (the last
+//! on a simulated cluster of workers, against simulated wall-clock time).
 //!
 //! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
 //! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
 //!   and BONAS ([`ModelGuidedConfig`]), any predictor as surrogate;
-//! - multi-fidelity: [`SuccessiveHalving`] (also Hyperband);
+//! - multi-fidelity: [`SuccessiveHalving`] (also Hyperband),
+//!   [`AsynchronousSuccessiveHalving`] (ASHA, also asynchronous Hyperband),
+//!   [`Dehb`] (differential evolution in Hyperband's brackets);
 //! - multi-objective: [`MultiObjectiveEvolution`], and [`pareto`] to reduce
 //!   any search's history to its Pareto front and measure its hypervolume.
 
 mod acquisition;
+mod asynchronous_successive_halving;
 pub mod convex_hull;
+pub mod dehb;
 mod local_search;
 mod model_guided_search;
 mod multi_objective_evolution;
@@ -18,9 +23,12 @@ pub mod pareto;
 mod random_search;
 mod regularized_evolution;
 mod search_loop;
+mod simulated_cluster;
 mod successive_halving;
 
 pub use acquisition::Acquisition;
+pub use asynchronous_successive_halving::AsynchronousSuccessiveHalving;
+pub use dehb::{Dehb, DehbConfig};
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
 pub use multi_objective_evolution::MultiObjectiveEvolution;
@@ -29,6 +37,7 @@ pub use regularized_evolution::RegularizedEvolution;
 pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
 };
+pub use simulated_cluster::run_search_on_cluster;
 pub use successive_halving::SuccessiveHalving;
 
 // The README's example runs as a doctest.

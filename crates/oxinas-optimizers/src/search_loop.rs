@@ -17,6 +17,11 @@ pub struct QueryRecord<A> {
     pub evaluation: Evaluation,
     /// Total cost of the search up to and including this query, seconds.
     pub cumulative_cost: f64,
+    /// Simulated wall-clock time at which this query's result arrived,
+    /// seconds. The sequential loops evaluate one query after another, so
+    /// there it equals `cumulative_cost`; on a simulated cluster of several
+    /// workers it is the query's finish time.
+    pub wall_time: f64,
     /// Index of the best query so far by validation score (this one included).
     pub incumbent: u64,
 }
@@ -113,7 +118,13 @@ where
             break;
         }
         optimizer.tell(space, &proposal, &evaluation.observation);
-        push_record(&mut history, proposal, evaluation, meter.seconds());
+        push_record(
+            &mut history,
+            proposal,
+            evaluation,
+            meter.seconds(),
+            meter.seconds(),
+        );
     }
     Ok(SearchOutcome {
         history,
@@ -196,7 +207,13 @@ where
                 });
             }
             optimizer.tell(space, &proposal, &evaluation.observation);
-            push_record(&mut history, proposal, evaluation, meter.seconds());
+            push_record(
+                &mut history,
+                proposal,
+                evaluation,
+                meter.seconds(),
+                meter.seconds(),
+            );
         }
         if exhausted {
             return Ok(SearchOutcome {
@@ -213,11 +230,12 @@ where
 
 /// Appends a told query to `history`; its incumbent is the best-scoring
 /// query so far, read off the previous record rather than kept beside it.
-fn push_record<A>(
+pub(crate) fn push_record<A>(
     history: &mut Vec<QueryRecord<A>>,
     proposal: Proposal<A>,
     evaluation: Evaluation,
     cumulative_cost: f64,
+    wall_time: f64,
 ) {
     let index = history.len() as u64;
     let incumbent = match history.last() {
@@ -237,6 +255,7 @@ fn push_record<A>(
         proposal,
         evaluation,
         cumulative_cost,
+        wall_time,
         incumbent,
     });
 }

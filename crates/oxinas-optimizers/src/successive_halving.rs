@@ -5,9 +5,9 @@ use oxinas_core::{
 
 /// One bracket: `size` random architectures start at rung `first_rung`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Bracket {
-    first_rung: usize,
-    size: usize,
+pub(crate) struct Bracket {
+    pub(crate) first_rung: usize,
+    pub(crate) size: usize,
 }
 
 /// Successive halving (Jamieson & Talwalkar 2016) and Hyperband (Li et al.
@@ -40,7 +40,8 @@ pub struct SuccessiveHalving<A> {
     pending: usize,
 }
 
-fn check_rungs(rungs: &[Fidelity], eta: usize) -> Result<(), ConfigError> {
+/// Checks that `rungs` ascend strictly and that `eta` reduces.
+pub(crate) fn check_rungs(rungs: &[Fidelity], eta: usize) -> Result<(), ConfigError> {
     if rungs.is_empty() {
         return Err(ConfigError::new("fidelities", "at least one fidelity"));
     }
@@ -54,6 +55,22 @@ fn check_rungs(rungs: &[Fidelity], eta: usize) -> Result<(), ConfigError> {
         return Err(ConfigError::new("eta", format!("at least 2, got {eta}")));
     }
     Ok(())
+}
+
+/// Hyperband's brackets over `rungs` rungs: `s = s_max, ..., 0` start at
+/// rung `s_max - s` with `ceil((s_max + 1) / (s + 1) * eta^s)` architectures.
+pub(crate) fn hyperband_brackets(rungs: usize, eta: usize) -> Vec<Bracket> {
+    let s_max = rungs - 1;
+    (0..=s_max)
+        .rev()
+        .map(|s| {
+            let n = ((s_max + 1) as f64 / (s + 1) as f64) * (eta as f64).powi(s as i32);
+            Bracket {
+                first_rung: s_max - s,
+                size: n.ceil() as usize,
+            }
+        })
+        .collect()
 }
 
 impl<A: Clone> SuccessiveHalving<A> {
@@ -88,17 +105,7 @@ impl<A: Clone> SuccessiveHalving<A> {
     /// Hyperband over `rungs` (ascending fidelities) with reduction factor `eta`.
     pub fn hyperband(rungs: Vec<Fidelity>, eta: usize, seed: u64) -> Result<Self, ConfigError> {
         check_rungs(&rungs, eta)?;
-        let s_max = rungs.len() - 1;
-        let brackets = (0..=s_max)
-            .rev()
-            .map(|s| {
-                let n = ((s_max + 1) as f64 / (s + 1) as f64) * (eta as f64).powi(s as i32);
-                Bracket {
-                    first_rung: s_max - s,
-                    size: n.ceil() as usize,
-                }
-            })
-            .collect();
+        let brackets = hyperband_brackets(rungs.len(), eta);
         Ok(Self::with_brackets("HB", rungs, eta, brackets, seed))
     }
 

@@ -96,6 +96,7 @@ mod tests {
             validation: Some(10.0),
             cost: 1.5,
             cumulative_cost: 1.5,
+            wall_time: None,
             incumbent: 0,
             incumbent_validation: Some(10.0),
         };
@@ -104,6 +105,8 @@ mod tests {
         writer.flush().unwrap();
         let text = fs::read_to_string(run.path().join("trajectories.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 2);
+        // Sequential searches write no wall time: their lines stay as before.
+        assert!(!text.contains("wall_time"));
         let parsed: TrajectoryLine<'_> =
             serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(parsed, line);

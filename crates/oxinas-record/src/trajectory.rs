@@ -29,6 +29,10 @@ pub struct TrajectoryLine<'a> {
     pub cost: f64,
     /// Total cost so far, seconds.
     pub cumulative_cost: f64,
+    /// Simulated wall-clock time at which the result arrived, seconds; only
+    /// written for searches on a simulated cluster of workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_time: Option<f64>,
     /// Query index of the incumbent (best validation so far).
     pub incumbent: u64,
     /// Validation value of the incumbent.
