@@ -512,19 +512,25 @@ impl<R: Read> ElementReader<'_, R> {
     /// stream's known end is an error before anything is reserved; otherwise
     /// the buffer is reserved once, so a published 1.4 GB variable is not
     /// copied through doubling buffers.
+    /// Refuses a declared count of `n` bytes that runs past the stream's known end.
+    fn check_declared(&self, n: u64, what: &str) -> Result<(), MatError> {
+        match self.end {
+            Some(end) if self.input.offset.saturating_add(n) > end => Err(MatError::Truncated {
+                path: self.path.to_owned(),
+                offset: self.input.offset,
+                what: format!(
+                    "{what}: {n} bytes declared, at most {} left",
+                    end.saturating_sub(self.input.offset)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn read_bytes(&mut self, n: u64, what: &str) -> Result<Vec<u8>, MatError> {
+        self.check_declared(n, what)?;
         let mut out = Vec::new();
         match self.end {
-            Some(end) if self.input.offset.saturating_add(n) > end => {
-                return Err(MatError::Truncated {
-                    path: self.path.to_owned(),
-                    offset: self.input.offset,
-                    what: format!(
-                        "{what}: {n} bytes declared, at most {} left",
-                        end.saturating_sub(self.input.offset)
-                    ),
-                });
-            }
             Some(_) => {
                 if out.try_reserve_exact(n as usize).is_err() {
                     out.reserve(n.min(1 << 20) as usize);
@@ -591,6 +597,7 @@ impl<R: Read> ElementReader<'_, R> {
             // An empty matrix element (MATLAB writes these for [] in cells).
             return Ok(None);
         }
+        self.check_declared(u64::from(n), "a matrix element")?;
         let end = self.input.offset + u64::from(n);
         let (mi, flags) = self.sub_element("array flags")?;
         if mi != MI_UINT32 || flags.len() != 8 {
