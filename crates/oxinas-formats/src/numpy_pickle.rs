@@ -1,6 +1,7 @@
-//! A pickle decoder for the NumPy-holding pickles the benchmark publishes
-//! (CIFAR-100's Python 2 batches, Spherical CIFAR-100, ECG's
-//! `challenge2017.pkl`, object arrays inside `.npy` files).
+//! A pickle decoder for the pickles NAS benchmarks publish: NAS-Bench-360's
+//! NumPy-holding ones (CIFAR-100's Python 2 batches, Spherical CIFAR-100,
+//! ECG's `challenge2017.pkl`, object arrays inside `.npy` files) and the
+//! NATS-Bench archive's dicts of `OrderedDict`s.
 //!
 //! It is a small pickle virtual machine for protocols 0 to 5 that only knows
 //! plain Python containers and the handful of globals NumPy pickles use:
@@ -8,7 +9,9 @@
 //! `numpy.dtype`, NumPy scalars, `_codecs.encode` (Python 3's protocol 2
 //! bytes), `collections.OrderedDict`, `set`/`frozenset`, `bytes` and
 //! `bytearray`. Any other global is refused with the byte offset and the
-//! class name, so nothing outside that list is ever "called".
+//! class name, so nothing outside that list is ever "called". A length an
+//! opcode declares is checked against the bytes left before anything is
+//! copied ([`FormatError::Truncated`]).
 //!
 //! Decoding follows `pickle.load(f, encoding="bytes")`: a Python 2 `str`
 //! becomes [`PyValue::Bytes`]. NumPy scalars become 0-d arrays, sets become
