@@ -2,11 +2,10 @@
 //! directory, where the official files come from, their checksums, and how to
 //! check that a data directory holds them and that they load.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use oxinas_core::DataError;
-use sha2::{Digest, Sha256};
+use oxinas_formats::sha256_file;
 use thiserror::Error;
 
 use crate::{
@@ -265,25 +264,6 @@ pub const CATALOG: &[CatalogEntry] = &[
 /// The catalog entry named `name`.
 pub fn catalog_entry(name: &str) -> Option<&'static CatalogEntry> {
     CATALOG.iter().find(|e| e.name == name)
-}
-
-/// The sha256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String, DataError> {
-    let mut file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| DataError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// What `check` found for one file.

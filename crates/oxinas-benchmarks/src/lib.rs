@@ -13,7 +13,6 @@ mod data_catalog;
 mod nats_archive;
 #[cfg(test)]
 mod nats_archive_fixture;
-mod nats_archive_pickle;
 mod nats_archive_tabular;
 mod nb101_full_table;
 mod nb101_full_tabular;
@@ -38,7 +37,7 @@ pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
 pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
 pub use data_catalog::{
     BenchmarkCheck, CATALOG, CatalogEntry, CatalogFile, FileStatus, ImportError, ImportKind,
-    ImportOutcome, Presence, catalog_entry, check, check_entry, import, presence, sha256_file,
+    ImportOutcome, Presence, catalog_entry, check, check_entry, import, presence,
 };
 pub use nats_archive::{
     NATS_ARCHIVE_DIR, NATS_FILE_EXTENSION, NatsArchRecord, NatsEvalCurve, NatsRun, NatsSchedule,

@@ -12,13 +12,14 @@
 //! `eval_acc1es`, `eval_losses`, `eval_times` keyed `'<set>@<epoch>'` with
 //! sets such as `x-valid`, `x-test`, `ori-test`. Epochs count from 0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use oxinas_core::{DataError, SearchSpace};
+use oxinas_formats::PyValue as Value;
+use oxinas_formats::{ArrayData, numpy_pickle};
 use oxinas_spaces::{Nb201Arch, Nb201Space};
-use serde_pickle::{HashableValue, Value};
 
 use crate::Nb201Dataset;
 
@@ -184,11 +185,11 @@ pub fn read_nats_arch_file(path: &Path) -> Result<NatsArchRecord, DataError> {
                 ),
             )
         })?;
-    let value = crate::nats_archive_pickle::decode_pickle(&bytes).map_err(|e| {
+    let value = numpy_pickle::decode_pickle(&bytes, path).map_err(|e| {
         DataError::malformed(
             path,
             "pickle stream",
-            format!("{e}; expected a pickled dict (protocol 2-5)"),
+            format!("{}; expected a pickled dict (protocol 2-5)", e.message()),
         )
     })?;
     parse_file(path, &value)
@@ -218,58 +219,102 @@ impl Place<'_> {
     }
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::None => "None",
-        Value::Bool(_) => "bool",
-        Value::I64(_) | Value::Int(_) => "int",
-        Value::F64(_) => "float",
-        Value::Bytes(_) => "bytes",
-        Value::String(_) => "str",
-        Value::List(_) => "list",
-        Value::Tuple(_) => "tuple",
-        Value::Set(_) | Value::FrozenSet(_) => "set",
-        Value::Dict(_) => "dict",
+/// A dict key the archive uses: a `str`, an `int`, or a tuple of them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key<'v> {
+    Str(&'v str),
+    Int(i64),
+    Tuple(Vec<Key<'v>>),
+}
+
+impl<'v> Key<'v> {
+    fn of(value: &'v Value) -> Option<Self> {
+        match value {
+            Value::Str(s) => Some(Key::Str(s)),
+            Value::Int(i) => Some(Key::Int(*i)),
+            Value::Tuple(items) => items
+                .iter()
+                .map(Key::of)
+                .collect::<Option<_>>()
+                .map(Key::Tuple),
+            _ => None,
+        }
     }
 }
 
-fn as_dict<'v>(
-    place: &Place<'_>,
-    value: &'v Value,
-) -> Result<&'v BTreeMap<HashableValue, Value>, DataError> {
+/// A decoded dict with its keys indexed (the archive's dicts hold up to a
+/// few thousand per-epoch entries, each looked up once). Later duplicates
+/// win, as in Python.
+struct Dict<'v> {
+    items: &'v [(Value, Value)],
+    index: HashMap<Key<'v>, &'v Value>,
+}
+
+impl<'v> Dict<'v> {
+    fn get(&self, key: &Key<'_>) -> Option<&'v Value> {
+        self.index.get(key).copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    value.kind()
+}
+
+fn as_dict<'v>(place: &Place<'_>, value: &'v Value) -> Result<Dict<'v>, DataError> {
     match value {
-        Value::Dict(map) => Ok(map),
+        Value::Dict(items) => Ok(Dict {
+            items,
+            index: items
+                .iter()
+                .filter_map(|(k, v)| Some((Key::of(k)?, v)))
+                .collect(),
+        }),
         other => Err(place.error(format!("expected a dict, found {}", kind(other)))),
     }
 }
 
-fn field<'v>(
-    place: &Place<'_>,
-    map: &'v BTreeMap<HashableValue, Value>,
-    key: &str,
-) -> Result<&'v Value, DataError> {
-    map.get(&HashableValue::String(key.to_owned()))
+fn field<'v>(place: &Place<'_>, map: &Dict<'v>, key: &str) -> Result<&'v Value, DataError> {
+    map.get(&Key::Str(key))
         .ok_or_else(|| place.error(format!("missing key '{key}'")))
 }
 
-fn as_int(place: &Place<'_>, value: &Value) -> Result<i64, DataError> {
+/// The data of a NumPy scalar (decoded as a 0-d array), if `value` is one:
+/// numbers the collection script left as `numpy.float64` read as numbers.
+fn numpy_scalar(value: &Value) -> Option<&ArrayData> {
     match value {
-        Value::I64(v) => Ok(*v),
-        other => Err(place.error(format!("expected an int, found {}", kind(other)))),
+        Value::Array(a) if a.shape.is_empty() && a.data.len() == 1 => Some(&a.data),
+        _ => None,
+    }
+}
+
+fn as_int(place: &Place<'_>, value: &Value) -> Result<i64, DataError> {
+    match (value, numpy_scalar(value)) {
+        (Value::Int(v), _) => Ok(*v),
+        (_, Some(ArrayData::I64(v))) => Ok(v[0]),
+        (_, Some(ArrayData::I32(v))) => Ok(i64::from(v[0])),
+        (other, _) => Err(place.error(format!("expected an int, found {}", kind(other)))),
     }
 }
 
 fn as_float(place: &Place<'_>, value: &Value) -> Result<f64, DataError> {
-    match value {
-        Value::F64(v) => Ok(*v),
-        Value::I64(v) => Ok(*v as f64),
-        other => Err(place.error(format!("expected a number, found {}", kind(other)))),
+    match (value, numpy_scalar(value)) {
+        (Value::Float(v), _) => Ok(*v),
+        (Value::Int(v), _) => Ok(*v as f64),
+        (_, Some(ArrayData::F64(v))) => Ok(v[0]),
+        (_, Some(ArrayData::F32(v))) => Ok(f64::from(v[0])),
+        (_, Some(ArrayData::I64(v))) => Ok(v[0] as f64),
+        (_, Some(ArrayData::I32(v))) => Ok(f64::from(v[0])),
+        (other, _) => Err(place.error(format!("expected a number, found {}", kind(other)))),
     }
 }
 
 fn as_str<'v>(place: &Place<'_>, value: &'v Value) -> Result<&'v str, DataError> {
     match value {
-        Value::String(s) => Ok(s),
+        Value::Str(s) => Ok(s),
         other => Err(place.error(format!("expected a str, found {}", kind(other)))),
     }
 }
@@ -286,11 +331,11 @@ fn parse_file(path: &Path, value: &Value) -> Result<NatsArchRecord, DataError> {
         path,
         location: String::new(),
     };
-    let map = as_dict(&top, value)?;
+    let map = &as_dict(&top, value)?;
     let mut schedules = BTreeMap::new();
     let mut identity: Option<(usize, Nb201Arch)> = None;
-    for (key, results) in map {
-        let HashableValue::String(key) = key else {
+    for (key, results) in map.items {
+        let Value::Str(key) = key else {
             return Err(top.error("expected schedule keys such as '12' and '200' (str)"));
         };
         let Some(schedule) = NatsSchedule::from_key(key) else {
@@ -323,7 +368,7 @@ fn parse_arch_results(
     value: &Value,
     schedule: NatsSchedule,
 ) -> Result<(usize, Nb201Arch, NatsScheduleResults), DataError> {
-    let map = as_dict(place, value)?;
+    let map = &as_dict(place, value)?;
     let index_place = place.child("'arch_index'");
     let index = as_int(&index_place, field(place, map, "arch_index")?)?;
     let arch_place = place.child("'arch_str'");
@@ -345,8 +390,8 @@ fn parse_arch_results(
     let all_results = as_dict(&results_place, field(place, map, "all_results")?)?;
 
     let mut parsed = NatsScheduleResults::default();
-    for (name, seed_list) in seeds {
-        let HashableValue::String(name) = name else {
+    for (name, seed_list) in seeds.items {
+        let Value::Str(name) = name else {
             return Err(seeds_place.error("expected dataset names (str) as keys"));
         };
         let dataset_place = seeds_place.child(&format!("'{name}'"));
@@ -358,10 +403,7 @@ fn parse_arch_results(
         let mut runs = Vec::new();
         for (i, seed) in as_list(&dataset_place, seed_list)?.iter().enumerate() {
             let seed = as_int(&dataset_place.child(&i.to_string()), seed)?;
-            let key = HashableValue::Tuple(vec![
-                HashableValue::String(name.clone()),
-                HashableValue::I64(seed),
-            ]);
+            let key = Key::Tuple(vec![Key::Str(name), Key::Int(seed)]);
             let run_place = results_place.child(&format!("('{name}', {seed})"));
             let run = all_results
                 .get(&key)
@@ -378,7 +420,7 @@ fn parse_run(
     value: &Value,
     schedule: NatsSchedule,
 ) -> Result<NatsRun, DataError> {
-    let map = as_dict(place, value)?;
+    let map = &as_dict(place, value)?;
     let seed = as_int(&place.child("'seed'"), field(place, map, "seed")?)?;
     let epochs_place = place.child("'epochs'");
     let epochs = as_int(&epochs_place, field(place, map, "epochs")?)?;
@@ -392,7 +434,7 @@ fn parse_run(
     let epochs = schedule.epochs();
     let train_accuracy = epoch_curve(place, map, "train_acc1es", epochs)?;
     let train_loss = epoch_curve(place, map, "train_losses", epochs)?;
-    let train_seconds = match map.get(&HashableValue::String("train_times".to_owned())) {
+    let train_seconds = match map.get(&Key::Str("train_times")) {
         None | Some(Value::None) => Vec::new(),
         Some(_) => epoch_curve(place, map, "train_times", epochs)?,
     };
@@ -414,8 +456,8 @@ fn parse_run(
         let mut curve = NatsEvalCurve::default();
         for epoch in 0..epochs {
             let key = format!("{name}@{epoch}");
-            let hashable = HashableValue::String(key.clone());
-            let lookup = |map: &BTreeMap<HashableValue, Value>, at: &Place<'_>| {
+            let hashable = Key::Str(&key);
+            let lookup = |map: &Dict<'_>, at: &Place<'_>| {
                 let item = at.child(&format!("'{key}'"));
                 map.get(&hashable)
                     .ok_or_else(|| {
@@ -423,9 +465,9 @@ fn parse_run(
                     })
                     .and_then(|v| as_float(&item, v))
             };
-            curve.accuracy.push(lookup(accs, &acc_place)?);
-            curve.loss.push(lookup(losses, &loss_place)?);
-            if let Some(times) = times {
+            curve.accuracy.push(lookup(&accs, &acc_place)?);
+            curve.loss.push(lookup(&losses, &loss_place)?);
+            if let Some(times) = &times {
                 curve.seconds.push(lookup(times, &times_place)?);
             }
         }
@@ -435,7 +477,7 @@ fn parse_run(
     let params_m = as_float(&place.child("'params'"), field(place, map, "params")?)?;
     let flops_m = as_float(&place.child("'flop'"), field(place, map, "flop")?)?;
     let latency_place = place.child("'latency'");
-    let latency_seconds = match map.get(&HashableValue::String("latency".to_owned())) {
+    let latency_seconds = match map.get(&Key::Str("latency")) {
         None | Some(Value::None) => None,
         Some(list) => {
             let values = as_list(&latency_place, list)?
@@ -462,21 +504,24 @@ fn parse_run(
 /// A per-epoch series stored as a dict `epoch -> value` (or a list).
 fn epoch_curve(
     place: &Place<'_>,
-    map: &BTreeMap<HashableValue, Value>,
+    map: &Dict<'_>,
     key: &str,
     epochs: u32,
 ) -> Result<Vec<f64>, DataError> {
     let at = place.child(&format!("'{key}'"));
     match field(place, map, key)? {
-        Value::Dict(series) => (0..epochs)
-            .map(|epoch| {
-                let item = at.child(&epoch.to_string());
-                series
-                    .get(&HashableValue::I64(i64::from(epoch)))
-                    .ok_or_else(|| item.error(format!("missing; expected epochs 0..{epochs}")))
-                    .and_then(|v| as_float(&item, v))
-            })
-            .collect(),
+        series @ Value::Dict(_) => {
+            let series = as_dict(&at, series)?;
+            (0..epochs)
+                .map(|epoch| {
+                    let item = at.child(&epoch.to_string());
+                    series
+                        .get(&Key::Int(i64::from(epoch)))
+                        .ok_or_else(|| item.error(format!("missing; expected epochs 0..{epochs}")))
+                        .and_then(|v| as_float(&item, v))
+                })
+                .collect()
+        }
         Value::List(series) => {
             if series.len() != epochs as usize {
                 return Err(at.error(format!("{} values; expected {epochs}", series.len())));
@@ -501,15 +546,18 @@ mod tests {
 
     const ARCH1: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
 
-    fn entry(value: &mut Value, key: HashableValue) -> &mut Value {
+    fn entry(value: &mut Value, key: Value) -> &mut Value {
         match value {
-            Value::Dict(map) => map.get_mut(&key).expect("fixture key"),
+            Value::Dict(items) => items
+                .iter_mut()
+                .find_map(|(k, v)| (*k == key).then_some(v))
+                .expect("fixture key"),
             _ => panic!("fixture is not a dict"),
         }
     }
 
-    fn hs(text: &str) -> HashableValue {
-        HashableValue::String(text.to_owned())
+    fn hs(text: &str) -> Value {
+        Value::Str(text.to_owned())
     }
 
     #[test]
@@ -586,10 +634,12 @@ mod tests {
         let mut value = fixture::file_state(1, ARCH1);
         let run = entry(
             entry(entry(&mut value, hs("200")), hs("all_results")),
-            HashableValue::Tuple(vec![hs("cifar10-valid"), HashableValue::I64(888)]),
+            Value::Tuple(vec![hs("cifar10-valid"), Value::Int(888)]),
         );
         if let Value::Dict(accs) = entry(run, hs("eval_acc1es")) {
-            accs.remove(&hs("x-valid@57")).unwrap();
+            let before = accs.len();
+            accs.retain(|(k, _)| *k != hs("x-valid@57"));
+            assert_eq!(accs.len(), before - 1);
         }
         fixture::write_value(&path, &value);
         let message = read_nats_arch_file(&path).unwrap_err().to_string();
@@ -609,9 +659,9 @@ mod tests {
         let mut value = fixture::file_state(1, ARCH1);
         let run = entry(
             entry(entry(&mut value, hs("12")), hs("all_results")),
-            HashableValue::Tuple(vec![hs("cifar100"), HashableValue::I64(777)]),
+            Value::Tuple(vec![hs("cifar100"), Value::Int(777)]),
         );
-        *entry(run, hs("params")) = Value::String("big".into());
+        *entry(run, hs("params")) = Value::Str("big".into());
         fixture::write_value(&path, &value);
         let message = read_nats_arch_file(&path).unwrap_err().to_string();
         assert!(

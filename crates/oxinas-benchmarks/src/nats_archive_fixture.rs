@@ -3,11 +3,11 @@
 //! bzip2-compressed), with values given by closed-form formulas the tests
 //! recompute on their own.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_pickle::{HashableValue, SerOptions, Value};
+use oxinas_formats::PyValue as Value;
+use oxinas_formats::pickle_writer::pickle_value;
 
 /// Seeds of the fixture's runs per dataset; cifar100 has two, as many
 /// real cells do.
@@ -63,21 +63,21 @@ pub fn train_seconds(seed: i64, epoch: u32) -> f64 {
 pub const EVAL_SECONDS: f64 = 0.25;
 
 fn s(text: &str) -> Value {
-    Value::String(text.to_owned())
+    Value::Str(text.to_owned())
 }
 
-fn hs(text: &str) -> HashableValue {
-    HashableValue::String(text.to_owned())
+fn hs(text: &str) -> Value {
+    s(text)
 }
 
-fn dict(entries: Vec<(HashableValue, Value)>) -> Value {
-    Value::Dict(entries.into_iter().collect::<BTreeMap<_, _>>())
+fn dict(entries: Vec<(Value, Value)>) -> Value {
+    Value::Dict(entries)
 }
 
 fn epoch_dict(epochs: u32, f: impl Fn(u32) -> f64) -> Value {
     dict(
         (0..epochs)
-            .map(|e| (HashableValue::I64(i64::from(e)), Value::F64(f(e))))
+            .map(|e| (Value::Int(i64::from(e)), Value::Float(f(e))))
             .collect(),
     )
 }
@@ -95,9 +95,9 @@ pub fn run_state(index: usize, arch_str: &str, dataset: &str, seed: i64, epochs:
         for e in 0..epochs {
             let key = hs(&format!("{set}@{e}"));
             let acc = accuracy(index, dataset, set, seed, epochs, e);
-            accs.push((key.clone(), Value::F64(acc)));
-            losses.push((key.clone(), Value::F64(5.0 - acc / 25.0)));
-            times.push((key, Value::F64(EVAL_SECONDS)));
+            accs.push((key.clone(), Value::Float(acc)));
+            losses.push((key.clone(), Value::Float(5.0 - acc / 25.0)));
+            times.push((key, Value::Float(EVAL_SECONDS)));
         }
     }
     let classes = match dataset {
@@ -127,19 +127,19 @@ pub fn run_state(index: usize, arch_str: &str, dataset: &str, seed: i64, epochs:
             hs("arch_config"),
             dict(vec![
                 (hs("name"), s("infer.tiny")),
-                (hs("C"), Value::I64(16)),
-                (hs("N"), Value::I64(5)),
+                (hs("C"), Value::Int(16)),
+                (hs("N"), Value::Int(5)),
                 (hs("arch_str"), s(arch_str)),
-                (hs("class_num"), Value::I64(classes)),
+                (hs("class_num"), Value::Int(classes)),
             ]),
         ),
-        (hs("params"), Value::F64(0.5 + index as f64 / 100.0)),
-        (hs("flop"), Value::F64(70.0 + index as f64)),
-        (hs("seed"), Value::I64(seed)),
-        (hs("epochs"), Value::I64(i64::from(epochs))),
+        (hs("params"), Value::Float(0.5 + index as f64 / 100.0)),
+        (hs("flop"), Value::Float(70.0 + index as f64)),
+        (hs("seed"), Value::Int(seed)),
+        (hs("epochs"), Value::Int(i64::from(epochs))),
         (
             hs("latency"),
-            Value::List(vec![Value::F64(0.01), Value::F64(0.02)]),
+            Value::List(vec![Value::Float(0.01), Value::Float(0.02)]),
         ),
         (
             hs("eval_names"),
@@ -159,17 +159,17 @@ pub fn arch_results_state(index: usize, arch_str: &str, epochs: u32) -> Value {
         let seeds = seeds(dataset);
         for &seed in seeds {
             all_results.push((
-                HashableValue::Tuple(vec![hs(dataset), HashableValue::I64(seed)]),
+                Value::Tuple(vec![hs(dataset), Value::Int(seed)]),
                 run_state(index, arch_str, dataset, seed, epochs),
             ));
         }
         dataset_seed.push((
             hs(dataset),
-            Value::List(seeds.iter().map(|&s| Value::I64(s)).collect()),
+            Value::List(seeds.iter().map(|&s| Value::Int(s)).collect()),
         ));
     }
     dict(vec![
-        (hs("arch_index"), Value::I64(index as i64)),
+        (hs("arch_index"), Value::Int(index as i64)),
         (hs("arch_str"), s(arch_str)),
         (hs("all_results"), dict(all_results)),
         (hs("dataset_seed"), dict(dataset_seed)),
@@ -187,7 +187,7 @@ pub fn file_state(index: usize, arch_str: &str) -> Value {
 
 /// Pickles and bzip2-compresses `value` into `path`.
 pub fn write_value(path: &Path, value: &Value) {
-    let bytes = serde_pickle::value_to_vec(value, SerOptions::new()).expect("pickle");
+    let bytes = pickle_value(value);
     let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
     encoder.write_all(&bytes).expect("compress");
     std::fs::write(path, encoder.finish().expect("compress")).expect("write fixture");

@@ -1,5 +1,5 @@
 //! The `ModelMetrics` protocol buffer that NAS-Bench-101 stores (base64) in
-//! each TFRecord record, decoded by hand from its wire format.
+//! each TFRecord record, decoded with prost's derive.
 //!
 //! Message layout (proto2, `nasbench/lib/model_metrics.proto`):
 //!
@@ -43,206 +43,59 @@ pub struct Nb101ModelMetrics {
     pub total_time: f64,
 }
 
-/// A position in the encoded message and what is wrong there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WireError {
-    /// Byte offset in the (outermost) message.
-    pub offset: usize,
-    /// What was expected.
-    pub message: String,
-}
-
-/// Protobuf wire types used here.
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const LENGTH_DELIMITED: u8 = 2;
-const FIXED32: u8 = 5;
-
-/// A cursor over an encoded message; offsets count from `base`.
-struct Wire<'a> {
-    bytes: &'a [u8],
-    position: usize,
-    base: usize,
-}
-
-impl<'a> Wire<'a> {
-    fn error(&self, message: impl Into<String>) -> WireError {
-        WireError {
-            offset: self.base + self.position,
-            message: message.into(),
-        }
+/// The wire format of `ModelMetrics`, decoded by prost; converted to the
+/// public types so that prost stays out of this crate's API.
+mod wire {
+    /// `ModelMetrics` as the `.proto` file declares it.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ModelMetrics {
+        #[prost(message, repeated, tag = "1")]
+        pub evaluation_data: Vec<EvaluationData>,
+        #[prost(int32, optional, tag = "2")]
+        pub trainable_parameters: Option<i32>,
+        #[prost(double, optional, tag = "3")]
+        pub total_time: Option<f64>,
     }
 
-    fn at_end(&self) -> bool {
-        self.position >= self.bytes.len()
-    }
-
-    fn varint(&mut self) -> Result<u64, WireError> {
-        let start = self.position;
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let Some(&byte) = self.bytes.get(self.position) else {
-                self.position = start;
-                return Err(self.error("a varint, found the end of the message (truncated?)"));
-            };
-            self.position += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        self.position = start;
-        Err(self.error("a varint of at most 10 bytes"))
-    }
-
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], WireError> {
-        let end = self
-            .position
-            .checked_add(n)
-            .filter(|&e| e <= self.bytes.len());
-        let Some(end) = end else {
-            return Err(self.error(format!(
-                "{n} bytes of {what}, found {} (truncated?)",
-                self.bytes.len() - self.position
-            )));
-        };
-        let slice = &self.bytes[self.position..end];
-        self.position = end;
-        Ok(slice)
-    }
-
-    fn double(&mut self, what: &str) -> Result<f64, WireError> {
-        let bytes = self.take(8, what)?;
-        Ok(f64::from_le_bytes(bytes.try_into().unwrap_or_default()))
-    }
-
-    /// The next field's number and wire type, with the tag's offset.
-    fn tag(&mut self) -> Result<(u64, u8, usize), WireError> {
-        let offset = self.position;
-        let tag = self.varint()?;
-        let wire_type = (tag & 7) as u8;
-        let field = tag >> 3;
-        if field == 0 {
-            self.position = offset;
-            return Err(self.error("a field number above 0"));
-        }
-        Ok((field, wire_type, offset))
-    }
-
-    fn skip(&mut self, wire_type: u8) -> Result<(), WireError> {
-        match wire_type {
-            VARINT => self.varint().map(|_| ()),
-            FIXED64 => self.take(8, "a fixed64").map(|_| ()),
-            LENGTH_DELIMITED => {
-                let n = self.length()?;
-                self.take(n, "a length-delimited field").map(|_| ())
-            }
-            FIXED32 => self.take(4, "a fixed32").map(|_| ()),
-            other => Err(self.error(format!("a known wire type (0, 1, 2 or 5), found {other}"))),
-        }
-    }
-
-    fn length(&mut self) -> Result<usize, WireError> {
-        let n = self.varint()?;
-        usize::try_from(n).map_err(|_| self.error(format!("a length, found {n}")))
-    }
-
-    /// Fails unless `wire_type` is `expected` for `field`.
-    fn expect(
-        &mut self,
-        field: &str,
-        wire_type: u8,
-        expected: u8,
-        tag_offset: usize,
-    ) -> Result<(), WireError> {
-        if wire_type == expected {
-            return Ok(());
-        }
-        self.position = tag_offset;
-        Err(self.error(format!(
-            "`{field}` with wire type {expected}, found wire type {wire_type}"
-        )))
+    /// `EvaluationData` as the `.proto` file declares it.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct EvaluationData {
+        #[prost(double, optional, tag = "1")]
+        pub current_epoch: Option<f64>,
+        #[prost(double, optional, tag = "2")]
+        pub training_time: Option<f64>,
+        #[prost(double, optional, tag = "3")]
+        pub train_accuracy: Option<f64>,
+        #[prost(double, optional, tag = "4")]
+        pub validation_accuracy: Option<f64>,
+        #[prost(double, optional, tag = "5")]
+        pub test_accuracy: Option<f64>,
+        #[prost(string, optional, tag = "6")]
+        pub checkpoint_path: Option<String>,
     }
 }
 
 impl Nb101ModelMetrics {
-    /// Decodes the protobuf wire format.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, WireError> {
-        let mut wire = Wire {
-            bytes,
-            position: 0,
-            base: 0,
-        };
-        let mut metrics = Self::default();
-        while !wire.at_end() {
-            let (field, wire_type, offset) = wire.tag()?;
-            match field {
-                1 => {
-                    wire.expect("evaluation_data", wire_type, LENGTH_DELIMITED, offset)?;
-                    let n = wire.length()?;
-                    let base = wire.position;
-                    let inner = wire.take(n, "an EvaluationData message")?;
-                    metrics
-                        .evaluation_data
-                        .push(Nb101EvaluationData::decode(inner, base)?);
-                }
-                2 => {
-                    wire.expect("trainable_parameters", wire_type, VARINT, offset)?;
-                    // int32 is sign-extended to 64 bits on the wire.
-                    metrics.trainable_parameters = wire.varint()? as i64 as i32;
-                }
-                3 => {
-                    wire.expect("total_time", wire_type, FIXED64, offset)?;
-                    metrics.total_time = wire.double("total_time")?;
-                }
-                _ => wire.skip(wire_type)?,
-            }
-        }
-        Ok(metrics)
-    }
-}
-
-impl Nb101EvaluationData {
-    fn decode(bytes: &[u8], base: usize) -> Result<Self, WireError> {
-        let mut wire = Wire {
-            bytes,
-            position: 0,
-            base,
-        };
-        let mut data = Self::default();
-        const DOUBLES: [&str; 5] = [
-            "current_epoch",
-            "training_time",
-            "train_accuracy",
-            "validation_accuracy",
-            "test_accuracy",
-        ];
-        while !wire.at_end() {
-            let (field, wire_type, offset) = wire.tag()?;
-            match field {
-                1..=5 => {
-                    let name = DOUBLES[(field - 1) as usize];
-                    wire.expect(name, wire_type, FIXED64, offset)?;
-                    let value = wire.double(name)?;
-                    *match field {
-                        1 => &mut data.current_epoch,
-                        2 => &mut data.training_time,
-                        3 => &mut data.train_accuracy,
-                        4 => &mut data.validation_accuracy,
-                        _ => &mut data.test_accuracy,
-                    } = value;
-                }
-                6 => {
-                    wire.expect("checkpoint_path", wire_type, LENGTH_DELIMITED, offset)?;
-                    let n = wire.length()?;
-                    let text = wire.take(n, "checkpoint_path")?;
-                    data.checkpoint_path = String::from_utf8(text.to_vec())
-                        .map_err(|_| wire.error("`checkpoint_path` in UTF-8"))?;
-                }
-                _ => wire.skip(wire_type)?,
-            }
-        }
-        Ok(data)
+    /// Decodes the protobuf wire format; the error names the message and
+    /// field where decoding failed (prost reports no byte offset).
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, prost::DecodeError> {
+        let metrics = <wire::ModelMetrics as prost::Message>::decode(bytes)?;
+        Ok(Self {
+            evaluation_data: metrics
+                .evaluation_data
+                .into_iter()
+                .map(|d| Nb101EvaluationData {
+                    current_epoch: d.current_epoch.unwrap_or_default(),
+                    training_time: d.training_time.unwrap_or_default(),
+                    train_accuracy: d.train_accuracy.unwrap_or_default(),
+                    validation_accuracy: d.validation_accuracy.unwrap_or_default(),
+                    test_accuracy: d.test_accuracy.unwrap_or_default(),
+                    checkpoint_path: d.checkpoint_path.unwrap_or_default(),
+                })
+                .collect(),
+            trainable_parameters: metrics.trainable_parameters.unwrap_or_default(),
+            total_time: metrics.total_time.unwrap_or_default(),
+        })
     }
 }
 
@@ -280,28 +133,28 @@ mod tests {
     }
 
     #[test]
-    fn errors_give_the_byte_offset() {
+    fn errors_name_the_message_and_field() {
+        // prost reports where (message and field) and what, not the byte offset.
         // A double cut short.
         let mut bytes = vec![tag(3, 1)];
         bytes.extend([0u8; 5]);
-        let error = Nb101ModelMetrics::decode(&bytes).unwrap_err();
-        assert_eq!(error.offset, 1);
+        let error = Nb101ModelMetrics::decode(&bytes).unwrap_err().to_string();
         assert!(
-            error.message.contains("8 bytes of total_time, found 5"),
-            "{error:?}"
+            error.contains("ModelMetrics.total_time") && error.contains("buffer underflow"),
+            "{error}"
         );
         // A field with the wrong wire type, inside the nested message.
         let bytes = vec![tag(1, 2), 2, tag(4, 0), 1];
-        let error = Nb101ModelMetrics::decode(&bytes).unwrap_err();
-        assert_eq!(error.offset, 2);
+        let error = Nb101ModelMetrics::decode(&bytes).unwrap_err().to_string();
         assert!(
-            error
-                .message
-                .contains("`validation_accuracy` with wire type 1"),
-            "{error:?}"
+            error.contains("EvaluationData.validation_accuracy")
+                && error.contains("invalid wire type: Varint (expected SixtyFourBit)"),
+            "{error}"
         );
         // An unterminated varint.
-        let error = Nb101ModelMetrics::decode(&[tag(2, 0), 0x80]).unwrap_err();
-        assert!(error.message.contains("varint"), "{error:?}");
+        let error = Nb101ModelMetrics::decode(&[tag(2, 0), 0x80])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("varint"), "{error}");
     }
 }

@@ -168,10 +168,7 @@ fn decode_run(bytes: &[u8], path: &Path, index: u64) -> Result<Nb101Run, DataErr
     let metrics = Nb101ModelMetrics::decode(&decoded).map_err(|e| {
         error(
             Some(4),
-            format!(
-                "expected a ModelMetrics protocol buffer; at byte {}: expected {}",
-                e.offset, e.message
-            ),
+            format!("expected a ModelMetrics protocol buffer; {e}"),
         )
     })?;
     Ok(Nb101Run {

@@ -188,7 +188,9 @@ fn corrupted_fields_name_the_record_and_the_field() {
         ),
         (
             record(serde_json::json!(108), &STANDARD.encode(&cut_protobuf)),
-            "record 1, field `metrics`: expected a ModelMetrics protocol buffer; at byte",
+            // prost names the message and field (no byte offset, unlike the
+            // hand-written decoder this replaced).
+            "record 1, field `metrics`: expected a ModelMetrics protocol buffer; failed to decode Protobuf message: ModelMetrics.total_time: buffer underflow",
         ),
         (
             serde_json::json!([HASH, 108, &ADJACENCY[..48], OPS, good_metrics])

@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::numpy_pickle::{
-    describe, dict_item, integer_sequence, read_pickle_file, take_dict_item,
-};
-use crate::pickle_writer::pickle_value;
-use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::numpy_pickle::{
+    describe, dict_item, integer_sequence, read_pickle_file, take_dict_item,
+};
+use oxinas_formats::pickle_writer::pickle_value;
+use oxinas_formats::{ArrayData, NdArray, PyValue};
 
 /// Per-channel mean of CIFAR-100 pixels in [0, 1] (the reference's constants).
 pub const CIFAR100_MEAN: [f32; 3] = [0.5071, 0.4867, 0.4408];
@@ -304,7 +304,8 @@ mod tests {
     #[test]
     fn reads_a_python2_style_batch_with_bytes_keys() {
         // tests/fixtures/python2_cifar_style.pickle: two rows, labels 19 and 29,
-        // row 0 starting with pixels 95, 130 (see numpy_pickle's tests for the script).
+        // row 0 starting with pixels 95, 130 (a copy of the oxinas-formats fixture;
+        // the script that made it is in oxinas_formats::numpy_pickle's tests).
         let bytes = include_bytes!("../tests/fixtures/python2_cifar_style.pickle");
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), bytes, bytes);

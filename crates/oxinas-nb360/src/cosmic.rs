@@ -20,10 +20,10 @@ use oxinas_core::seed::rng_from_seed;
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::npy::{read_npy, write_npy};
-use crate::py_value::{ArrayData, NdArray};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::npy::{read_npy, write_npy};
+use oxinas_formats::{ArrayData, NdArray};
 
 /// Target value of a pixel the data set's ignore mask flags. Losses and
 /// metrics skip pixels whose target is negative (the reference zeroes both

@@ -29,10 +29,10 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::mat_file::{MatError, MatVariable, visit_mat};
-use crate::py_value::{ArrayData, NdArray};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, PointwiseNormalizer, TaskData, TaskSplit};
+use oxinas_formats::mat_file::{MatError, MatVariable, visit_mat};
+use oxinas_formats::{ArrayData, NdArray};
 
 /// The training and validation file.
 pub const TRAIN_FILE: &str = "piececonst_r421_N1024_smooth1.mat";
@@ -342,7 +342,7 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
         let coeff = upsample(&coeff, n, s);
         let sol = upsample(&sol, n, s);
         let path = dir.join(file);
-        crate::mat_file::write_mat(&path, &[("coeff", &coeff), ("sol", &sol)], true)?;
+        oxinas_formats::mat_file::write_mat(&path, &[("coeff", &coeff), ("sol", &sol)], true)?;
     }
     Ok(())
 }
@@ -350,7 +350,7 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mat_file::write_mat;
+    use oxinas_formats::mat_file::write_mat;
 
     /// Writes `(n, r, r)` fields where `coeff[k, a, b] = (1 + k)(1 + a) + b / 2`
     /// and `sol[k, a, b] = 100 k + 10 a + b`.

@@ -11,10 +11,10 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::error::Nb360Error;
-use crate::npy::{read_npz, write_npz};
-use crate::py_value::{ArrayData, NdArray};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::npy::{read_npz, write_npz};
+use oxinas_formats::{ArrayData, NdArray};
 
 /// The published file.
 const FILE: &str = "deepsea_filtered.npz";
@@ -220,7 +220,7 @@ pub fn write_fixture(dir: &Path, samples_per_split: usize, seed: u64) -> Result<
         ));
     }
     let members: Vec<(&str, &NdArray)> = arrays.iter().map(|(k, a)| (k.as_str(), a)).collect();
-    write_npz(fixture_path(dir), &members)
+    Ok(write_npz(fixture_path(dir), &members)?)
 }
 
 fn fixture_path(dir: &Path) -> PathBuf {

@@ -26,12 +26,12 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::error::Nb360Error;
-use crate::numpy_pickle::{describe, dict_item, read_pickle_file, sequence_items};
 use crate::numpy_random_state::train_test_split;
-use crate::pickle_writer::pickle_value;
-use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::numpy_pickle::{describe, dict_item, read_pickle_file, sequence_items};
+use oxinas_formats::pickle_writer::pickle_value;
+use oxinas_formats::{ArrayData, NdArray, PyValue};
 
 const FILE: &str = "challenge2017.pkl";
 /// Samples per window.

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use oxinas_formats::{FormatError, MatError};
 use thiserror::Error;
 
 /// Why a NAS-Bench-360 task could not be loaded or scored.
@@ -40,6 +41,12 @@ pub enum Nb360Error {
         /// What was expected.
         message: String,
     },
+    /// A pickle, `.npy`/`.npz` file or MAT-file could not be read.
+    #[error(transparent)]
+    File(#[from] FormatError),
+    /// A MAT-file could not be read.
+    #[error(transparent)]
+    Mat(#[from] MatError),
     /// Outputs and targets do not fit the task's metric.
     #[error("metric {metric}: {message}")]
     Metric {
@@ -65,5 +72,26 @@ impl Nb360Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use oxinas_formats::mat_file::parse_mat;
+
+    use super::*;
+
+    #[test]
+    fn format_errors_keep_the_file_name_in_front() {
+        let mut v73 = vec![b' '; 512];
+        v73[..19].copy_from_slice(b"MATLAB 7.3 MAT-file");
+        let err = parse_mat(&v73, Path::new("big.mat")).unwrap_err();
+        let as_nb360: Nb360Error = err.into();
+        assert!(as_nb360.to_string().starts_with("big.mat: "));
+        let err = oxinas_formats::npy::parse_npy(b"\x93NUMPY", Path::new("a.npy")).unwrap_err();
+        let as_nb360: Nb360Error = err.into();
+        assert!(as_nb360.to_string().starts_with("a.npy: "), "{as_nb360}");
     }
 }

@@ -183,71 +183,82 @@ struct CsvRecord {
     fields: Vec<String>,
 }
 
-/// Parses CSV as pandas writes it: comma-separated, fields containing commas,
-/// quotes or line breaks enclosed in double quotes with `""` for a quote,
-/// `\n` or `\r\n` line ends; blank lines are skipped (as `read_csv` does).
+/// Parses CSV as pandas writes it (with the `csv` crate): comma-separated,
+/// fields containing commas, quotes or line breaks enclosed in double quotes
+/// with `""` for a quote, `\n` or `\r\n` line ends; blank lines are skipped
+/// (as `read_csv` does).
 fn parse_csv(text: &str, path: &Path) -> Result<Vec<CsvRecord>, Nb360Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut in_quotes = false;
-    let mut quote_line = 0;
-    let mut chars = text.chars().peekable();
-    let mut end_record = |fields: &mut Vec<String>, field: &mut String, at: usize| {
-        fields.push(std::mem::take(field));
-        let blank = fields.len() == 1 && fields[0].is_empty();
-        if !blank {
-            records.push(CsvRecord {
-                line: at,
-                fields: std::mem::take(fields),
-            });
-        }
-        fields.clear();
-    };
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() => {
-                in_quotes = true;
-                quote_line = line;
-            }
-            ',' => fields.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                end_record(&mut fields, &mut field, record_line);
-                line += 1;
-                record_line = line;
-            }
-            _ => field.push(c),
-        }
-    }
-    if in_quotes {
+    if let Some(line) = unclosed_quote_line(text) {
         return Err(Nb360Error::format(
             path,
-            format!("line {quote_line}: a quoted field is never closed"),
+            format!("line {line}: a quoted field is never closed"),
         ));
     }
-    if !fields.is_empty() || !field.is_empty() {
-        end_record(&mut fields, &mut field, record_line);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    // Lines are counted here from the byte where each record starts: the
+    // csv crate's own count lags by one after a `\r\n` line end.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    let mut line_at = |byte: usize| {
+        let mut start = byte.min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += bytes[counted_to.min(start)..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = counted_to.max(start);
+        line
+    };
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            Nb360Error::format(path, format!("line {line}: {e}"))
+        })?;
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        records.push(CsvRecord {
+            line: line_at(start),
+            fields: record.iter().map(str::to_owned).collect(),
+        });
     }
     Ok(records)
+}
+
+/// The line where a quoted field opens that the text never closes. The `csv`
+/// crate ends such a field silently at the end of the input; pandas refuses
+/// the file, and so does this reader.
+fn unclosed_quote_line(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut state, mut line, mut opened) = (State::FieldStart, 1, 0);
+    for c in text.chars() {
+        state = match (state, c) {
+            (State::Quoted, '"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, '"') => State::Quoted,
+            (State::FieldStart, '"') => {
+                opened = line;
+                State::Quoted
+            }
+            (_, ',' | '\n') => State::FieldStart,
+            _ => State::Unquoted,
+        };
+        if c == '\n' {
+            line += 1;
+        }
+    }
+    (state == State::Quoted).then_some(opened)
 }
 
 /// Reads a manifest and resolves its label names.

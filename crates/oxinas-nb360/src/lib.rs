@@ -5,7 +5,8 @@
 //! networks for a task from its [`TaskSpec`] and train on its [`TaskData`].
 //!
 //! Data is read from `$OXINAS_DATA/nb360/<task key>/` in the layout the
-//! benchmark publishes (see `docs/NB360.md`).
+//! benchmark publishes (see `docs/NB360.md`), through the pickle, `.npy` and
+//! MAT-file readers of `oxinas-formats`.
 
 pub mod cifar100;
 pub mod cosmic;
@@ -14,16 +15,11 @@ pub mod deepsea;
 pub mod ecg;
 mod error;
 pub mod fsd50k;
-pub mod mat_file;
 pub mod mel_spectrogram;
 pub mod metrics;
 pub mod ninapro;
-pub mod npy;
-pub mod numpy_pickle;
 pub mod numpy_random_state;
-pub mod pickle_writer;
 pub mod psicov;
-mod py_value;
 pub mod satellite;
 pub mod spherical;
 mod task;
@@ -32,7 +28,8 @@ mod task_data;
 use std::path::{Path, PathBuf};
 
 pub use error::Nb360Error;
-pub use py_value::{ArrayData, NdArray, PyValue};
+// The value types of the format readers (`oxinas-formats`) that the loaders return.
+pub use oxinas_formats::{ArrayData, FormatError, NdArray, PyValue};
 pub use task::{
     Baseline, LossKind, MetricKind, Nb360Task, TASKS, TargetKind, TaskFamily, TaskSpec, UnknownTask,
 };

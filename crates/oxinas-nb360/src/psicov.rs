@@ -44,12 +44,12 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::npy::{read_npy, write_npy};
-use crate::numpy_pickle::decode_pickle;
-use crate::pickle_writer::pickle_value;
-use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::npy::{read_npy, write_npy};
+use oxinas_formats::numpy_pickle::decode_pickle;
+use oxinas_formats::pickle_writer::pickle_value;
+use oxinas_formats::{ArrayData, NdArray, PyValue};
 
 /// Input channels per residue pair (`expected_n_channels`).
 pub const CHANNELS: usize = 57;
@@ -141,7 +141,7 @@ fn array_field(
                     ),
                 ));
             }
-            array.to_f32(path, &what)
+            Ok(array.to_f32(path, &what)?)
         }
         Some(other) => Err(Nb360Error::format(
             path,
@@ -563,7 +563,10 @@ fn write_protein_files(
             f64_array(vec![len, len], distances),
         ]),
     };
-    write_npy(distance_dir.join(format!("{id}-cb.npy")), &record)
+    Ok(write_npy(
+        distance_dir.join(format!("{id}-cb.npy")),
+        &record,
+    )?)
 }
 
 /// Writes a small learnable data set in the published layout: `deepcov.lst`

@@ -14,11 +14,13 @@ use flate2::read::MultiGzDecoder;
 use rand::Rng;
 
 use crate::error::Nb360Error;
-use crate::numpy_pickle::{decode_pickle, describe, dict_item, integer_sequence, take_dict_item};
-use crate::pickle_writer::pickle_value;
-use crate::py_value::{ArrayData, NdArray, PyValue};
 use crate::task::Nb360Task;
 use crate::task_data::{LoadOptions, TaskData, TaskSplit};
+use oxinas_formats::numpy_pickle::{
+    decode_pickle, describe, dict_item, integer_sequence, take_dict_item,
+};
+use oxinas_formats::pickle_writer::pickle_value;
+use oxinas_formats::{ArrayData, NdArray, PyValue};
 
 const FILE: &str = "s2_cifar100.gz";
 const SHAPE: [usize; 3] = [3, 60, 60];

@@ -8,7 +8,6 @@
 //! crash, so that an interrupted run can resume.
 
 mod append_log;
-mod checksum;
 mod error;
 mod manifest;
 mod mean_std;
@@ -16,10 +15,10 @@ mod run_directory;
 mod trajectory;
 
 pub use append_log::AppendLog;
-pub use checksum::{sha256_file, sha256_hex};
 pub use error::RecordError;
 pub use manifest::{CodeVersion, DataFile, Host, Manifest, Seeds, now_rfc3339, oxinas_environment};
 pub use mean_std::MeanStd;
+pub use oxinas_formats::{sha256_file, sha256_hex};
 pub use run_directory::RunDirectory;
 pub use trajectory::{TrajectoryLine, TrajectoryWriter};
 

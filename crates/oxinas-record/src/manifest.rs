@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checksum::{sha256_file, sha256_hex};
+use oxinas_formats::{FormatError, sha256_file, sha256_hex};
 
 /// Everything needed to audit and repeat a run, written as `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -60,7 +60,10 @@ impl DataFile {
         Ok(Self {
             path: path.display().to_string(),
             bytes: std::fs::metadata(path)?.len(),
-            sha256: sha256_file(path)?,
+            sha256: sha256_file(path).map_err(|e| match e {
+                FormatError::Io { source, .. } => source,
+                other => std::io::Error::other(other),
+            })?,
         })
     }
 }

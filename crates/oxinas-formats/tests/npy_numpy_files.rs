@@ -12,8 +12,8 @@
 
 use std::path::PathBuf;
 
-use oxinas_nb360::npy::{read_npy, read_npz};
-use oxinas_nb360::{ArrayData, NdArray, PyValue};
+use oxinas_formats::npy::{read_npy, read_npz};
+use oxinas_formats::{ArrayData, NdArray, PyValue};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

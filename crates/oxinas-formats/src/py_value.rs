@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::error::Nb360Error;
+use crate::error::FormatError;
 
 /// The element values of an array, by dtype.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,7 +83,7 @@ impl NdArray {
 
     /// The numeric elements as `f32` (booleans as 0/1); an error naming
     /// `path` and `what` for object arrays.
-    pub fn to_f32(&self, path: &Path, what: &str) -> Result<Vec<f32>, Nb360Error> {
+    pub fn to_f32(&self, path: &Path, what: &str) -> Result<Vec<f32>, FormatError> {
         Ok(match &self.data {
             ArrayData::Bool(v) => v.iter().map(|&b| f32::from(u8::from(b))).collect(),
             ArrayData::U8(v) => v.iter().map(|&x| f32::from(x)).collect(),
@@ -94,7 +94,7 @@ impl NdArray {
             ArrayData::F32(v) => v.clone(),
             ArrayData::F64(v) => v.iter().map(|&x| x as f32).collect(),
             ArrayData::Object(_) => {
-                return Err(Nb360Error::format(
+                return Err(FormatError::malformed(
                     path,
                     format!("{what}: expected a numeric array, found an object array"),
                 ));
@@ -103,11 +103,11 @@ impl NdArray {
     }
 
     /// Checks the number of dimensions, naming `path` and `what` in the error.
-    pub fn expect_ndim(&self, ndim: usize, path: &Path, what: &str) -> Result<(), Nb360Error> {
+    pub fn expect_ndim(&self, ndim: usize, path: &Path, what: &str) -> Result<(), FormatError> {
         if self.shape.len() == ndim {
             Ok(())
         } else {
-            Err(Nb360Error::format(
+            Err(FormatError::malformed(
                 path,
                 format!(
                     "{what}: expected a {ndim}-d array, found shape {:?}",

@@ -26,7 +26,6 @@ use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 use thiserror::Error;
 
-use crate::error::Nb360Error;
 use crate::py_value::{ArrayData, NdArray};
 
 /// Why a MAT-file could not be read or written.
@@ -89,31 +88,6 @@ pub enum MatError {
         /// The variables the file holds.
         found: Vec<String>,
     },
-}
-
-impl From<MatError> for Nb360Error {
-    fn from(error: MatError) -> Self {
-        match error {
-            MatError::Io { path, source } => Nb360Error::Io { path, source },
-            other => {
-                let path = match &other {
-                    MatError::Hdf5 { path }
-                    | MatError::Truncated { path, .. }
-                    | MatError::Malformed { path, .. }
-                    | MatError::Unsupported { path, .. }
-                    | MatError::MissingVariable { path, .. } => path.clone(),
-                    MatError::Io { .. } => PathBuf::new(),
-                };
-                // The path is already part of the message; keep the message whole.
-                let message = other.to_string();
-                let message = message
-                    .strip_prefix(&format!("{}: ", path.display()))
-                    .map(str::to_owned)
-                    .unwrap_or(message);
-                Nb360Error::Format { path, message }
-            }
-        }
-    }
 }
 
 // Data types of elements (MATLAB's "MAT-File Format", table 1-1).
@@ -481,6 +455,9 @@ struct ElementReader<'a, R> {
     input: Counting<R>,
     path: &'a Path,
     big_endian: bool,
+    /// The most bytes the stream can hold (offset of its end), where known:
+    /// a declared count past it is refused before anything is reserved.
+    end: Option<u64>,
 }
 
 impl<R: Read> ElementReader<'_, R> {
@@ -531,15 +508,36 @@ impl<R: Read> ElementReader<'_, R> {
         Ok(true)
     }
 
-    /// Reads `n` bytes (at most 4 GiB: counts are 32-bit). The buffer is
-    /// reserved once, so a published 1.4 GB variable is not copied through
-    /// doubling buffers; the reservation is fallible, and untouched pages of
-    /// a corrupt count's reservation are never filled, because reading stops
-    /// where the data does.
+    /// Reads `n` bytes (at most 4 GiB: counts are 32-bit). A count past the
+    /// stream's known end is an error before anything is reserved; otherwise
+    /// the buffer is reserved once, so a published 1.4 GB variable is not
+    /// copied through doubling buffers.
+    /// Refuses a declared count of `n` bytes that runs past the stream's known end.
+    fn check_declared(&self, n: u64, what: &str) -> Result<(), MatError> {
+        match self.end {
+            Some(end) if self.input.offset.saturating_add(n) > end => Err(MatError::Truncated {
+                path: self.path.to_owned(),
+                offset: self.input.offset,
+                what: format!(
+                    "{what}: {n} bytes declared, at most {} left",
+                    end.saturating_sub(self.input.offset)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn read_bytes(&mut self, n: u64, what: &str) -> Result<Vec<u8>, MatError> {
+        self.check_declared(n, what)?;
         let mut out = Vec::new();
-        if out.try_reserve_exact(n as usize).is_err() {
-            out.reserve(n.min(1 << 20) as usize);
+        match self.end {
+            Some(_) => {
+                if out.try_reserve_exact(n as usize).is_err() {
+                    out.reserve(n.min(1 << 20) as usize);
+                }
+            }
+            // A stream of unknown length: grow as the data arrives.
+            None => out.reserve(n.min(1 << 26) as usize),
         }
         let got = (&mut self.input)
             .take(n)
@@ -599,6 +597,7 @@ impl<R: Read> ElementReader<'_, R> {
             // An empty matrix element (MATLAB writes these for [] in cells).
             return Ok(None);
         }
+        self.check_declared(u64::from(n), "a matrix element")?;
         let end = self.input.offset + u64::from(n);
         let (mi, flags) = self.sub_element("array flags")?;
         if mi != MI_UINT32 || flags.len() != 8 {
@@ -745,6 +744,16 @@ fn read_header<R: Read>(input: &mut Counting<R>, path: &Path) -> Result<bool, Ma
 pub fn visit_mat_reader<R: Read>(
     input: R,
     path: &Path,
+    visit: impl FnMut(MatVariable) -> Result<(), MatError>,
+) -> Result<(), MatError> {
+    visit_mat_bounded(input, None, path, visit)
+}
+
+/// [`visit_mat_reader`] on an input of `len` bytes, when known.
+fn visit_mat_bounded<R: Read>(
+    input: R,
+    len: Option<u64>,
+    path: &Path,
     mut visit: impl FnMut(MatVariable) -> Result<(), MatError>,
 ) -> Result<(), MatError> {
     let mut counting = Counting {
@@ -756,6 +765,7 @@ pub fn visit_mat_reader<R: Read>(
         input: counting,
         path,
         big_endian,
+        end: len,
     };
     loop {
         let start = reader.input.offset;
@@ -780,6 +790,8 @@ pub fn visit_mat_reader<R: Read>(
                     },
                     path,
                     big_endian,
+                    // zlib expands at most 1032-fold.
+                    end: Some(u64::from(n).saturating_mul(1032).saturating_add(64)),
                 };
                 let result = match inner.tag("a compressed matrix tag") {
                     Ok(Some((MI_MATRIX, m, None))) => inner.matrix(0, m),
@@ -839,13 +851,14 @@ pub fn visit_mat(
         path: path.to_owned(),
         source,
     })?;
-    visit_mat_reader(BufReader::with_capacity(1 << 20, file), path, visit)
+    let len = file.metadata().ok().map(|m| m.len());
+    visit_mat_bounded(BufReader::with_capacity(1 << 20, file), len, path, visit)
 }
 
 /// Parses a MAT-file held in memory; `path` names it in errors.
 pub fn parse_mat(bytes: &[u8], path: &Path) -> Result<Vec<(String, NdArray)>, MatError> {
     let mut out = Vec::new();
-    visit_mat_reader(bytes, path, |v| {
+    visit_mat_bounded(bytes, Some(bytes.len() as u64), path, |v| {
         out.push((v.name.clone(), v.to_ndarray()?));
         Ok(())
     })?;
@@ -1017,7 +1030,7 @@ pub fn mat_bytes(
 ) -> Result<Vec<u8>, MatError> {
     let mut out = Vec::new();
     let mut text = format!(
-        "MATLAB 5.0 MAT-file, Platform: oxinas, Created by: oxinas-nb360 ({})",
+        "MATLAB 5.0 MAT-file, Platform: oxinas, Created by: oxinas-formats ({})",
         if compress { "v7" } else { "v6" }
     )
     .into_bytes();
@@ -1269,8 +1282,7 @@ mod tests {
             parse_mat(&bare, Path::new("h.mat")),
             Err(MatError::Hdf5 { .. })
         ));
-        let as_nb360: Nb360Error = err.into();
-        assert!(as_nb360.to_string().starts_with("big.mat: "));
+        assert!(err.to_string().starts_with("big.mat: "));
     }
 
     #[test]

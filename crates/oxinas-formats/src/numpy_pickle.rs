@@ -1,6 +1,7 @@
-//! A pickle decoder for the NumPy-holding pickles the benchmark publishes
-//! (CIFAR-100's Python 2 batches, Spherical CIFAR-100, ECG's
-//! `challenge2017.pkl`, object arrays inside `.npy` files).
+//! A pickle decoder for the pickles NAS benchmarks publish: NAS-Bench-360's
+//! NumPy-holding ones (CIFAR-100's Python 2 batches, Spherical CIFAR-100,
+//! ECG's `challenge2017.pkl`, object arrays inside `.npy` files) and the
+//! NATS-Bench archive's dicts of `OrderedDict`s.
 //!
 //! It is a small pickle virtual machine for protocols 0 to 5 that only knows
 //! plain Python containers and the handful of globals NumPy pickles use:
@@ -8,7 +9,9 @@
 //! `numpy.dtype`, NumPy scalars, `_codecs.encode` (Python 3's protocol 2
 //! bytes), `collections.OrderedDict`, `set`/`frozenset`, `bytes` and
 //! `bytearray`. Any other global is refused with the byte offset and the
-//! class name, so nothing outside that list is ever "called".
+//! class name, so nothing outside that list is ever "called". A length an
+//! opcode declares is checked against the bytes left before anything is
+//! copied ([`FormatError::Truncated`]).
 //!
 //! Decoding follows `pickle.load(f, encoding="bytes")`: a Python 2 `str`
 //! becomes [`PyValue::Bytes`]. NumPy scalars become 0-d arrays, sets become
@@ -21,7 +24,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::Nb360Error;
+use crate::error::FormatError;
 use crate::py_value::{ArrayData, NdArray, PyValue};
 
 /// Deepest nesting of containers accepted (deeper input is an error rather
@@ -30,7 +33,7 @@ const MAX_DEPTH: usize = 512;
 
 /// Decodes a pickle (protocols 0-5) holding Python containers and NumPy
 /// arrays; `path` only names the file in errors.
-pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, Nb360Error> {
+pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, FormatError> {
     let mut vm = Machine {
         input: bytes,
         pos: 0,
@@ -51,8 +54,8 @@ pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, Nb360Error> {
 }
 
 /// Reads and decodes the pickle file at `path`.
-pub fn read_pickle_file(path: &Path) -> Result<PyValue, Nb360Error> {
-    let bytes = std::fs::read(path).map_err(|e| Nb360Error::io(path, e))?;
+pub fn read_pickle_file(path: &Path) -> Result<PyValue, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
     decode_pickle(&bytes, path)
 }
 
@@ -63,12 +66,12 @@ pub fn dict_item<'v>(
     key: &str,
     path: &Path,
     context: &str,
-) -> Result<&'v PyValue, Nb360Error> {
+) -> Result<&'v PyValue, FormatError> {
     match value {
         PyValue::Dict(_) => value
             .get(key)
-            .ok_or_else(|| Nb360Error::format(path, format!("{context}: missing key '{key}'"))),
-        other => Err(Nb360Error::format(
+            .ok_or_else(|| FormatError::malformed(path, format!("{context}: missing key '{key}'"))),
+        other => Err(FormatError::malformed(
             path,
             format!("{context}: expected a dict, found {}", other.kind()),
         )),
@@ -82,10 +85,10 @@ pub fn take_dict_item(
     key: &str,
     path: &Path,
     context: &str,
-) -> Result<PyValue, Nb360Error> {
+) -> Result<PyValue, FormatError> {
     dict_item(value, key, path, context)?;
     let PyValue::Dict(items) = value else {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!("{context}: expected a dict"),
         ));
@@ -103,14 +106,14 @@ pub fn sequence_items<'v>(
     value: &'v PyValue,
     path: &Path,
     what: &str,
-) -> Result<&'v [PyValue], Nb360Error> {
+) -> Result<&'v [PyValue], FormatError> {
     match value {
         PyValue::List(items) | PyValue::Tuple(items) => Ok(items),
         PyValue::Array(NdArray {
             shape,
             data: ArrayData::Object(items),
         }) if shape.len() == 1 => Ok(items),
-        other => Err(Nb360Error::format(
+        other => Err(FormatError::malformed(
             path,
             format!(
                 "{what}: expected a list or a 1-d object array, found {}",
@@ -121,9 +124,9 @@ pub fn sequence_items<'v>(
 }
 
 /// Integers from a list of ints or a 1-d integer array (labels).
-pub fn integer_sequence(value: &PyValue, path: &Path, what: &str) -> Result<Vec<i64>, Nb360Error> {
+pub fn integer_sequence(value: &PyValue, path: &Path, what: &str) -> Result<Vec<i64>, FormatError> {
     let bad = |found: String| {
-        Nb360Error::format(
+        FormatError::malformed(
             path,
             format!("{what}: expected a list of ints or a 1-d integer array, found {found}"),
         )
@@ -205,19 +208,19 @@ impl Global {
 
 /// Element type and byte order of a NumPy dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Dtype {
+pub(crate) struct Dtype {
     kind: u8,
     size: usize,
     big_endian: bool,
 }
 
 impl Dtype {
-    fn is_object(&self) -> bool {
+    pub(crate) fn is_object(&self) -> bool {
         self.kind == b'O'
     }
 
     /// Bytes per element (`U` strings hold 4 bytes per character).
-    fn itemsize(&self) -> usize {
+    pub(crate) fn itemsize(&self) -> usize {
         match self.kind {
             b'U' => self.size * 4,
             b'O' => 8,
@@ -290,62 +293,75 @@ struct Machine<'a, 'p> {
 }
 
 impl<'a> Machine<'a, '_> {
-    fn err(&self, offset: usize, message: impl std::fmt::Display) -> Nb360Error {
-        Nb360Error::format(self.path, format!("pickle byte {offset}: {message}"))
+    fn err(&self, offset: usize, message: impl std::fmt::Display) -> FormatError {
+        FormatError::malformed_at(
+            self.path,
+            offset as u64,
+            format!("pickle byte {offset}: {message}"),
+        )
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Nb360Error> {
+    /// The next `n` bytes; a length past the end is an error before anything
+    /// is copied, whatever `n` a corrupt opcode declares.
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], FormatError> {
         let start = self.pos;
         let end = start
             .checked_add(n)
             .filter(|&e| e <= self.input.len())
-            .ok_or_else(|| {
-                self.err(
-                    start,
-                    format!(
-                        "truncated: {what} needs {n} bytes, {} left",
-                        self.input.len() - start
-                    ),
-                )
+            .ok_or_else(|| FormatError::Truncated {
+                path: self.path.to_owned(),
+                format: "pickle",
+                offset: start as u64,
+                what: what.to_owned(),
+                needed: n as u64,
+                available: (self.input.len() - start) as u64,
             })?;
         self.pos = end;
         Ok(&self.input[start..end])
     }
 
-    fn u8(&mut self, what: &str) -> Result<u8, Nb360Error> {
+    fn u8(&mut self, what: &str) -> Result<u8, FormatError> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn u16(&mut self, what: &str) -> Result<u16, Nb360Error> {
+    fn u16(&mut self, what: &str) -> Result<u16, FormatError> {
         let b = self.take(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32, Nb360Error> {
+    fn u32(&mut self, what: &str) -> Result<u32, FormatError> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn u64(&mut self, what: &str) -> Result<u64, Nb360Error> {
+    fn u64(&mut self, what: &str) -> Result<u64, FormatError> {
         let b = self.take(8, what)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
     }
 
-    fn len64(&mut self, at: usize, what: &str) -> Result<usize, Nb360Error> {
+    fn len64(&mut self, what: &str) -> Result<usize, FormatError> {
         let n = self.u64(what)?;
-        usize::try_from(n).map_err(|_| self.err(at, format!("{what}: length {n} too large")))
+        // A length that does not fit `usize` cannot fit the input either.
+        usize::try_from(n).map_err(|_| FormatError::Truncated {
+            path: self.path.to_owned(),
+            format: "pickle",
+            offset: self.pos as u64,
+            what: what.to_owned(),
+            needed: n,
+            available: (self.input.len() - self.pos) as u64,
+        })
     }
 
     /// A newline-terminated text argument (protocol 0 opcodes and GLOBAL).
-    fn line(&mut self, what: &str) -> Result<&'a str, Nb360Error> {
+    fn line(&mut self, what: &str) -> Result<&'a str, FormatError> {
         let start = self.pos;
         let rest = &self.input[start..];
         let n = rest.iter().position(|&b| b == b'\n').ok_or_else(|| {
             self.err(
                 start,
-                format!("truncated: {what} has no terminating newline"),
+                format!("truncated pickle: {what} has no terminating newline"),
             )
         })?;
         self.pos = start + n + 1;
@@ -354,7 +370,7 @@ impl<'a> Machine<'a, '_> {
         std::str::from_utf8(text).map_err(|_| self.err(start, format!("{what} is not text")))
     }
 
-    fn utf8(&self, at: usize, raw: &'a [u8]) -> Result<Cow<'a, str>, Nb360Error> {
+    fn utf8(&self, at: usize, raw: &'a [u8]) -> Result<Cow<'a, str>, FormatError> {
         std::str::from_utf8(raw)
             .map(Cow::Borrowed)
             .map_err(|e| self.err(at, format!("string is not valid UTF-8 ({e})")))
@@ -365,7 +381,7 @@ impl<'a> Machine<'a, '_> {
         self.stack.push(self.nodes.len() - 1);
     }
 
-    fn pop(&mut self, at: usize) -> Result<Id, Nb360Error> {
+    fn pop(&mut self, at: usize) -> Result<Id, FormatError> {
         let floor = self.marks.last().copied().unwrap_or(0);
         if self.stack.len() <= floor {
             return Err(self.err(at, "stack underflow (corrupted pickle)"));
@@ -375,7 +391,7 @@ impl<'a> Machine<'a, '_> {
             .ok_or_else(|| self.err(at, "stack underflow (corrupted pickle)"))
     }
 
-    fn top(&self, at: usize) -> Result<Id, Nb360Error> {
+    fn top(&self, at: usize) -> Result<Id, FormatError> {
         let floor = self.marks.last().copied().unwrap_or(0);
         if self.stack.len() <= floor {
             return Err(self.err(at, "stack underflow (corrupted pickle)"));
@@ -387,7 +403,7 @@ impl<'a> Machine<'a, '_> {
     }
 
     /// Pops everything above the latest MARK, and the mark.
-    fn pop_mark(&mut self, at: usize) -> Result<Vec<Id>, Nb360Error> {
+    fn pop_mark(&mut self, at: usize) -> Result<Vec<Id>, FormatError> {
         let mark = self
             .marks
             .pop()
@@ -395,13 +411,13 @@ impl<'a> Machine<'a, '_> {
         Ok(self.stack.split_off(mark))
     }
 
-    fn memo_put(&mut self, at: usize, key: u64) -> Result<(), Nb360Error> {
+    fn memo_put(&mut self, at: usize, key: u64) -> Result<(), FormatError> {
         let id = self.top(at)?;
         self.memo.insert(key, id);
         Ok(())
     }
 
-    fn memo_get(&mut self, at: usize, key: u64) -> Result<(), Nb360Error> {
+    fn memo_get(&mut self, at: usize, key: u64) -> Result<(), FormatError> {
         let id = *self
             .memo
             .get(&key)
@@ -410,14 +426,14 @@ impl<'a> Machine<'a, '_> {
         Ok(())
     }
 
-    fn pairs(&self, at: usize, items: &[Id]) -> Result<Vec<(Id, Id)>, Nb360Error> {
+    fn pairs(&self, at: usize, items: &[Id]) -> Result<Vec<(Id, Id)>, FormatError> {
         if items.len() % 2 != 0 {
             return Err(self.err(at, "odd number of items for dict keys and values"));
         }
         Ok(items.chunks_exact(2).map(|p| (p[0], p[1])).collect())
     }
 
-    fn global(&mut self, at: usize, module: &str, name: &str) -> Result<(), Nb360Error> {
+    fn global(&mut self, at: usize, module: &str, name: &str) -> Result<(), FormatError> {
         match Global::lookup(module, name) {
             Some(g) => {
                 self.push(Node::Global(g));
@@ -426,7 +442,7 @@ impl<'a> Machine<'a, '_> {
             None => Err(self.err(
                 at,
                 format!(
-                    "class {module}.{name} is not supported (only NumPy arrays, dtypes and \
+                    "unsupported class {module}.{name} (only NumPy arrays, dtypes and \
                      scalars, OrderedDict, set, bytes and Python containers are)"
                 ),
             )),
@@ -434,7 +450,7 @@ impl<'a> Machine<'a, '_> {
     }
 
     /// Runs to STOP and returns the id of the unpickled value.
-    fn run(&mut self) -> Result<Id, Nb360Error> {
+    fn run(&mut self) -> Result<Id, FormatError> {
         loop {
             let at = self.pos;
             let op = self.u8("opcode")?;
@@ -532,7 +548,7 @@ impl<'a> Machine<'a, '_> {
                     let n = match op {
                         b'X' => self.u32("BINUNICODE")? as usize,
                         0x8c => usize::from(self.u8("SHORT_BINUNICODE")?),
-                        _ => self.len64(at, "BINUNICODE8")?,
+                        _ => self.len64("BINUNICODE8")?,
                     };
                     let raw = self.take(n, "string")?;
                     let s = self.utf8(at, raw)?;
@@ -548,7 +564,7 @@ impl<'a> Machine<'a, '_> {
                     let n = match op {
                         b'T' | b'B' => self.u32("BINSTRING/BINBYTES")? as usize,
                         b'U' | b'C' => usize::from(self.u8("SHORT_BINSTRING/BINBYTES")?),
-                        _ => self.len64(at, "BINBYTES8/BYTEARRAY8")?,
+                        _ => self.len64("BINBYTES8/BYTEARRAY8")?,
                     };
                     let raw = self.take(n, "bytes")?;
                     self.push(Node::Bytes(Cow::Borrowed(raw)));
@@ -706,7 +722,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn extend_list(&mut self, at: usize, items: &[Id]) -> Result<(), Nb360Error> {
+    fn extend_list(&mut self, at: usize, items: &[Id]) -> Result<(), FormatError> {
         let target = self.top(at)?;
         match &mut self.nodes[target] {
             Node::List(list) => {
@@ -720,7 +736,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn extend_dict(&mut self, at: usize, pairs: &[(Id, Id)]) -> Result<(), Nb360Error> {
+    fn extend_dict(&mut self, at: usize, pairs: &[(Id, Id)]) -> Result<(), FormatError> {
         let target = self.top(at)?;
         match &mut self.nodes[target] {
             Node::Dict(dict) => {
@@ -736,7 +752,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn tuple(&self, at: usize, id: Id, what: &str) -> Result<Vec<Id>, Nb360Error> {
+    fn tuple(&self, at: usize, id: Id, what: &str) -> Result<Vec<Id>, FormatError> {
         match &self.nodes[id] {
             Node::Tuple(items) => Ok(items.clone()),
             other => Err(self.err(
@@ -746,7 +762,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn text(&self, at: usize, id: Id, what: &str) -> Result<String, Nb360Error> {
+    fn text(&self, at: usize, id: Id, what: &str) -> Result<String, FormatError> {
         match &self.nodes[id] {
             Node::Str(s) => Ok(s.to_string()),
             Node::Bytes(b) => Ok(String::from_utf8_lossy(b).into_owned()),
@@ -757,7 +773,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn raw_bytes(&self, at: usize, id: Id, what: &str) -> Result<&[u8], Nb360Error> {
+    fn raw_bytes(&self, at: usize, id: Id, what: &str) -> Result<&[u8], FormatError> {
         match &self.nodes[id] {
             Node::Bytes(b) => Ok(b),
             other => Err(self.err(
@@ -767,7 +783,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn shape(&self, at: usize, id: Id) -> Result<Vec<usize>, Nb360Error> {
+    fn shape(&self, at: usize, id: Id) -> Result<Vec<usize>, FormatError> {
         let items = match &self.nodes[id] {
             Node::Tuple(items) | Node::List(items) => items,
             other => {
@@ -787,7 +803,7 @@ impl<'a> Machine<'a, '_> {
         Ok(shape)
     }
 
-    fn dtype(&self, at: usize, id: Id) -> Result<Dtype, Nb360Error> {
+    fn dtype(&self, at: usize, id: Id) -> Result<Dtype, FormatError> {
         match &self.nodes[id] {
             Node::Dtype(d) => Ok(*d),
             other => Err(self.err(
@@ -804,7 +820,7 @@ impl<'a> Machine<'a, '_> {
         callable: Id,
         args: Id,
         newobj: bool,
-    ) -> Result<Node<'a>, Nb360Error> {
+    ) -> Result<Node<'a>, FormatError> {
         let Node::Global(g) = self.nodes[callable] else {
             let kind = self.nodes[callable].kind();
             return Err(self.err(at, format!("cannot call a {kind}")));
@@ -946,7 +962,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn encode(&self, at: usize, text: &str, encoding: &str) -> Result<Vec<u8>, Nb360Error> {
+    fn encode(&self, at: usize, text: &str, encoding: &str) -> Result<Vec<u8>, FormatError> {
         match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
             "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" => text
                 .chars()
@@ -958,7 +974,7 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
-    fn element_count(&self, at: usize, shape: &[usize]) -> Result<usize, Nb360Error> {
+    fn element_count(&self, at: usize, shape: &[usize]) -> Result<usize, FormatError> {
         shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -971,7 +987,7 @@ impl<'a> Machine<'a, '_> {
         raw: &[u8],
         dtype: Dtype,
         count: usize,
-    ) -> Result<ArrayData, Nb360Error> {
+    ) -> Result<ArrayData, FormatError> {
         let expected = count.checked_mul(dtype.itemsize());
         if expected != Some(raw.len()) {
             return Err(self.err(
@@ -987,7 +1003,7 @@ impl<'a> Machine<'a, '_> {
     }
 
     /// BUILD: sets the state of an ndarray or a dtype.
-    fn build(&mut self, at: usize, target: Id, state: Id) -> Result<(), Nb360Error> {
+    fn build(&mut self, at: usize, target: Id, state: Id) -> Result<(), FormatError> {
         match self.nodes[target] {
             Node::PendingArray => {
                 let items = self.tuple(at, state, "ndarray state")?;
@@ -1124,7 +1140,12 @@ impl<'a> Machine<'a, '_> {
     }
 
     /// Turns node `id` into a [`PyValue`].
-    fn convert(&mut self, id: Id, depth: usize, budget: &mut usize) -> Result<PyValue, Nb360Error> {
+    fn convert(
+        &mut self,
+        id: Id,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<PyValue, FormatError> {
         let at = self.input.len();
         if depth > MAX_DEPTH {
             return Err(self.err(
@@ -1186,7 +1207,7 @@ impl<'a> Machine<'a, '_> {
         items: &[Id],
         depth: usize,
         budget: &mut usize,
-    ) -> Result<Vec<PyValue>, Nb360Error> {
+    ) -> Result<Vec<PyValue>, FormatError> {
         items
             .iter()
             .map(|&i| self.convert(i, depth + 1, budget))
@@ -1216,7 +1237,7 @@ fn long_from_le(raw: &[u8]) -> Option<i64> {
 }
 
 /// A dtype from its type string (`f8`, `<i4`, `|u1`, `O8`, `U5`, `S3`, ...).
-fn parse_descr(descr: &str) -> Option<Dtype> {
+pub(crate) fn parse_descr(descr: &str) -> Option<Dtype> {
     let (big_endian, rest) = match descr.as_bytes().first()? {
         b'>' => (true, &descr[1..]),
         b'<' | b'|' | b'=' => (false, &descr[1..]),
@@ -1244,7 +1265,7 @@ fn parse_descr(descr: &str) -> Option<Dtype> {
 }
 
 /// Decodes raw element bytes (length already checked) into typed data.
-fn decode_raw(raw: &[u8], dtype: Dtype) -> Result<ArrayData, String> {
+pub(crate) fn decode_raw(raw: &[u8], dtype: Dtype) -> Result<ArrayData, String> {
     fn words<const N: usize>(raw: &[u8], big: bool) -> impl Iterator<Item = [u8; N]> + '_ {
         raw.chunks_exact(N).map(move |c| {
             let mut a = [0u8; N];
@@ -1450,7 +1471,7 @@ fn raw_unicode_escape(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     //! The fixtures under `tests/fixtures/` were written by NumPy 2.4 with
-    //! `python /tmp/gen_pickle_fixtures.py crates/oxinas-nb360/tests/fixtures`,
+    //! `python /tmp/gen_pickle_fixtures.py crates/oxinas-formats/tests/fixtures`,
     //! the script being (abridged to what each file holds):
     //! ```python
     //! p2 = {'u8': np.arange(6, dtype=np.uint8).reshape(2, 3), 'f4': np.array([1.5, -2.25, 3.0], np.float32),
@@ -1508,11 +1529,11 @@ mod tests {
         }
     }
 
-    fn message(err: Nb360Error) -> String {
+    fn message(err: FormatError) -> String {
         match err {
-            Nb360Error::Format { path, message } => {
-                assert_eq!(path, Path::new("bad.pickle"));
-                message
+            FormatError::Malformed { .. } | FormatError::Truncated { .. } => {
+                assert_eq!(err.path(), Path::new("bad.pickle"));
+                err.message()
             }
             other => panic!("expected a format error, got {other:?}"),
         }

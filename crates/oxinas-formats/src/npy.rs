@@ -13,35 +13,41 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use crate::error::Nb360Error;
-use crate::numpy_pickle::decode_pickle;
+use crate::error::FormatError;
+use crate::numpy_pickle::{Dtype, decode_pickle, decode_raw, parse_descr};
 use crate::pickle_writer::pickle_value;
 use crate::py_value::{ArrayData, NdArray, PyValue};
 
 /// The six bytes every `.npy` file starts with.
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// Deflate's largest expansion (bytes out per byte in), bounding what a
+/// compressed `.npz` member can really hold.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
 /// `numpy.save` pads the header so the data starts at a multiple of this.
 const ALIGN: usize = 64;
 
 /// Parses the bytes of a `.npy` file; `path` names the file in errors.
-pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NdArray, Nb360Error> {
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NdArray, FormatError> {
     let header = parse_header(bytes, path)?;
     let payload = &bytes[header.data_offset..];
     let size = header
         .shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| Nb360Error::format(path, format!("shape {:?} overflows", header.shape)))?;
-    if header.dtype == Dtype::Object {
+        .ok_or_else(|| {
+            FormatError::malformed(path, format!("shape {:?} overflows", header.shape))
+        })?;
+    let Some(dtype) = header.dtype else {
         return parse_object_payload(payload, &header.shape, path);
-    }
-    let itemsize = header.dtype.itemsize();
-    let expected = size
-        .checked_mul(itemsize)
-        .ok_or_else(|| Nb360Error::format(path, format!("shape {:?} overflows", header.shape)))?;
+    };
+    let itemsize = dtype.itemsize();
+    let expected = size.checked_mul(itemsize).ok_or_else(|| {
+        FormatError::malformed(path, format!("shape {:?} overflows", header.shape))
+    })?;
     if payload.len() != expected {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "data: expected {expected} bytes for shape {:?} of dtype {} after the {}-byte header, found {}{}",
@@ -57,7 +63,9 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NdArray, Nb360Error> {
             ),
         ));
     }
-    let mut data = decode_numeric(header.dtype, payload, path)?;
+    let mut data = decode_raw(payload, dtype).map_err(|m| {
+        FormatError::malformed_at(path, header.data_offset as u64, format!("data: {m}"))
+    })?;
     if header.fortran_order && header.shape.len() > 1 {
         data = reorder_fortran(data, &header.shape);
     }
@@ -68,9 +76,9 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NdArray, Nb360Error> {
 }
 
 /// Reads a `.npy` file.
-pub fn read_npy(path: impl AsRef<Path>) -> Result<NdArray, Nb360Error> {
+pub fn read_npy(path: impl AsRef<Path>) -> Result<NdArray, FormatError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Nb360Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
     parse_npy(&bytes, path)
 }
 
@@ -119,18 +127,19 @@ pub fn npy_bytes(array: &NdArray) -> Vec<u8> {
 }
 
 /// Writes `array` as a `.npy` file (see [`npy_bytes`]).
-pub fn write_npy(path: impl AsRef<Path>, array: &NdArray) -> Result<(), Nb360Error> {
+pub fn write_npy(path: impl AsRef<Path>, array: &NdArray) -> Result<(), FormatError> {
     let path = path.as_ref();
     check_writable(array, path)?;
-    std::fs::write(path, npy_bytes(array)).map_err(|e| Nb360Error::io(path, e))
+    std::fs::write(path, npy_bytes(array)).map_err(|e| FormatError::io(path, e))
 }
 
 /// Reads every member of a `.npz` archive (stored or deflated), as
 /// `(key, array)` in archive order; the key is the member name without
 /// `.npy`, as `numpy.load` names them.
-pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NdArray)>, Nb360Error> {
+pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NdArray)>, FormatError> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|e| Nb360Error::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| FormatError::io(path, e))?;
+    let archive_len = file.metadata().map_err(|e| FormatError::io(path, e))?.len();
     let mut archive = ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| zip_error(path, "expected a zip archive (.npz)", e))?;
     let mut arrays = Vec::with_capacity(archive.len());
@@ -140,16 +149,35 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NdArray)>, Nb360E
             .map_err(|e| zip_error(path, &format!("member {index}"), e))?;
         let name = member.name().to_owned();
         let Some(key) = name.strip_suffix(".npy") else {
-            return Err(Nb360Error::format(
+            return Err(FormatError::malformed(
                 path,
                 format!("member `{name}`: expected only `<key>.npy` members in a .npz archive"),
             ));
         };
         let key = key.to_owned();
-        let mut bytes = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
-        member.read_to_end(&mut bytes).map_err(|e| {
-            Nb360Error::format(path, format!("member `{name}`: cannot be read: {e}"))
-        })?;
+        // The declared size is only trusted as far as the member's bytes can
+        // hold it (deflate expands at most 1032-fold), so a corrupt size is
+        // an error before anything is reserved for it.
+        let declared = member.size();
+        let packed = member.compressed_size().min(archive_len);
+        let possible = packed.saturating_mul(MAX_DEFLATE_RATIO).saturating_add(64);
+        if declared > possible {
+            return Err(FormatError::Truncated {
+                path: path.join(&name),
+                format: ".npz",
+                offset: member.header_start(),
+                what: format!("member `{name}` of {packed} compressed bytes"),
+                needed: declared,
+                available: possible,
+            });
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+        (&mut member)
+            .take(declared.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                FormatError::malformed(path, format!("member `{name}`: cannot be read: {e}"))
+            })?;
         let member_path: PathBuf = path.join(&name);
         arrays.push((key, parse_npy(&bytes, &member_path)?));
     }
@@ -158,9 +186,9 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, NdArray)>, Nb360E
 
 /// Writes `arrays` as a `.npz` archive of `<key>.npy` members, stored
 /// uncompressed as `numpy.savez` does.
-pub fn write_npz(path: impl AsRef<Path>, arrays: &[(&str, &NdArray)]) -> Result<(), Nb360Error> {
+pub fn write_npz(path: impl AsRef<Path>, arrays: &[(&str, &NdArray)]) -> Result<(), FormatError> {
     let path = path.as_ref();
-    let file = std::fs::File::create(path).map_err(|e| Nb360Error::io(path, e))?;
+    let file = std::fs::File::create(path).map_err(|e| FormatError::io(path, e))?;
     let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
     for (key, array) in arrays {
         let member_path = path.join(format!("{key}.npy"));
@@ -171,24 +199,25 @@ pub fn write_npz(path: impl AsRef<Path>, arrays: &[(&str, &NdArray)]) -> Result<
             .large_file(bytes.len() >= u32::MAX as usize);
         zip.start_file(format!("{key}.npy"), options)
             .map_err(|e| zip_error(path, &format!("member `{key}.npy`"), e))?;
-        zip.write_all(&bytes).map_err(|e| Nb360Error::io(path, e))?;
+        zip.write_all(&bytes)
+            .map_err(|e| FormatError::io(path, e))?;
     }
     let mut inner = zip
         .finish()
         .map_err(|e| zip_error(path, "finishing the archive", e))?;
-    inner.flush().map_err(|e| Nb360Error::io(path, e))
+    inner.flush().map_err(|e| FormatError::io(path, e))
 }
 
 /// A zip-level failure as a format error (or the I/O error beneath it).
-fn zip_error(path: &Path, what: &str, error: zip::result::ZipError) -> Nb360Error {
+fn zip_error(path: &Path, what: &str, error: zip::result::ZipError) -> FormatError {
     match error {
-        zip::result::ZipError::Io(e) => Nb360Error::io(path, e),
-        other => Nb360Error::format(path, format!("{what}: {other}")),
+        zip::result::ZipError::Io(e) => FormatError::io(path, e),
+        other => FormatError::malformed(path, format!("{what}: {other}")),
     }
 }
 
 /// Refuses arrays whose shape does not hold their elements.
-fn check_writable(array: &NdArray, path: &Path) -> Result<(), Nb360Error> {
+fn check_writable(array: &NdArray, path: &Path) -> Result<(), FormatError> {
     let size = array
         .shape
         .iter()
@@ -196,7 +225,7 @@ fn check_writable(array: &NdArray, path: &Path) -> Result<(), Nb360Error> {
     if size == Some(array.data.len()) {
         Ok(())
     } else {
-        Err(Nb360Error::format(
+        Err(FormatError::malformed(
             path,
             format!(
                 "cannot write: shape {:?} does not hold the {} elements given",
@@ -207,62 +236,15 @@ fn check_writable(array: &NdArray, path: &Path) -> Result<(), Nb360Error> {
     }
 }
 
-/// An element type a `.npy` header may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Dtype {
-    Bool,
-    U8,
-    I8,
-    I16(Endian),
-    I32(Endian),
-    I64(Endian),
-    F32(Endian),
-    F64(Endian),
-    Object,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Endian {
-    Little,
-    Big,
-}
-
-impl Dtype {
-    /// Parses a `descr` string such as `<f4`, `>i8`, `|b1` or `|O`.
-    fn parse(descr: &str) -> Option<Self> {
-        let mut chars = descr.chars();
-        let order = chars.next()?;
-        let code: String = chars.collect();
-        let endian = match order {
-            '<' | '=' => Some(Endian::Little),
-            '>' => Some(Endian::Big),
-            '|' => None,
-            _ => return None,
-        };
-        let multi = |make: fn(Endian) -> Dtype| endian.map(make);
-        match code.as_str() {
-            "b1" => Some(Dtype::Bool),
-            "u1" => Some(Dtype::U8),
-            "i1" => Some(Dtype::I8),
-            "O" | "O8" if order == '|' => Some(Dtype::Object),
-            "i2" => multi(Dtype::I16),
-            "i4" => multi(Dtype::I32),
-            "i8" => multi(Dtype::I64),
-            "f4" => multi(Dtype::F32),
-            "f8" => multi(Dtype::F64),
-            _ => None,
-        }
+/// The element type a `.npy` header names: `|O` (pickled objects) or one
+/// the pickle decoder's dtypes covers (booleans, integers and floats of
+/// either byte order, fixed-width strings; unsigned 16-64-bit and half
+/// floats widen as [`crate::numpy_pickle`] documents).
+fn parse_dtype(descr: &str) -> Option<Option<Dtype>> {
+    if matches!(descr, "|O" | "O" | "|O8" | "O8") {
+        return Some(None);
     }
-
-    /// Bytes per element (object arrays are pickled, not sized).
-    fn itemsize(self) -> usize {
-        match self {
-            Dtype::Bool | Dtype::U8 | Dtype::I8 => 1,
-            Dtype::I16(_) => 2,
-            Dtype::I32(_) | Dtype::F32(_) => 4,
-            Dtype::I64(_) | Dtype::F64(_) | Dtype::Object => 8,
-        }
-    }
+    parse_descr(descr).filter(|d| !d.is_object()).map(Some)
 }
 
 /// The `descr` `numpy.save` writes for `data`.
@@ -299,7 +281,8 @@ fn encode_data(array: &NdArray, out: &mut Vec<u8>) {
 #[derive(Debug)]
 struct Header {
     descr: String,
-    dtype: Dtype,
+    /// `None` for object arrays.
+    dtype: Option<Dtype>,
     fortran_order: bool,
     shape: Vec<usize>,
     /// Where the data starts.
@@ -307,9 +290,9 @@ struct Header {
 }
 
 /// Reads magic, version, header length and the header dictionary.
-fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
+fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, FormatError> {
     if bytes.len() < 8 {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "expected the 8-byte .npy magic and version, found {} bytes (truncated or not a .npy file)",
@@ -318,7 +301,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
         ));
     }
     if &bytes[..6] != MAGIC {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "expected the .npy magic \\x93NUMPY, found {:?} (not a .npy file)",
@@ -331,7 +314,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
         (1, 0) => 2,
         (2, 0) | (3, 0) => 4,
         _ => {
-            return Err(Nb360Error::format(
+            return Err(FormatError::malformed(
                 path,
                 format!(
                     "unsupported .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0"
@@ -341,7 +324,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
     };
     let start = 8 + len_bytes;
     if bytes.len() < start {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "expected a {len_bytes}-byte header length at offset 8, found {} bytes in all (truncated file)",
@@ -356,7 +339,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
     };
     let end = start.checked_add(header_len).filter(|&e| e <= bytes.len());
     let Some(end) = end else {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "expected a {header_len}-byte header after offset {start}, found {} bytes in all (truncated file)",
@@ -368,16 +351,16 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
     // Versions 1 and 2 are latin-1, version 3 is UTF-8.
     let text: String = if major == 3 {
         std::str::from_utf8(raw)
-            .map_err(|e| Nb360Error::format(path, format!("header: expected UTF-8 text: {e}")))?
+            .map_err(|e| FormatError::malformed(path, format!("header: expected UTF-8 text: {e}")))?
             .to_owned()
     } else {
         raw.iter().map(|&b| char::from(b)).collect()
     };
     let literal = LiteralParser::new(&text)
         .parse_all()
-        .map_err(|e| Nb360Error::format(path, format!("header {:?}: {e}", text.trim_end())))?;
+        .map_err(|e| FormatError::malformed(path, format!("header {:?}: {e}", text.trim_end())))?;
     let Literal::Dict(items) = literal else {
-        return Err(Nb360Error::format(
+        return Err(FormatError::malformed(
             path,
             format!(
                 "header {:?}: expected a dict with keys descr, fortran_order, shape",
@@ -391,7 +374,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
             .find(|(k, _)| matches!(k, Literal::Str(s) if s == key))
             .map(|(_, v)| v)
             .ok_or_else(|| {
-                Nb360Error::format(
+                FormatError::malformed(
                     path,
                     format!("header {:?}: missing key `{key}`", text.trim_end()),
                 )
@@ -400,7 +383,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
     let descr = match field("descr")? {
         Literal::Str(s) => s.clone(),
         other => {
-            return Err(Nb360Error::format(
+            return Err(FormatError::malformed(
                 path,
                 format!(
                     "header `descr`: expected a dtype string such as '<f4', found {other:?} (structured dtypes are not supported)"
@@ -408,18 +391,18 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
             ));
         }
     };
-    let dtype = Dtype::parse(&descr).ok_or_else(|| {
-        Nb360Error::format(
+    let dtype = parse_dtype(&descr).ok_or_else(|| {
+        FormatError::malformed(
             path,
             format!(
-                "header `descr`: unsupported dtype '{descr}'; expected one of |b1 |u1 |i1 <i2 <i4 <i8 <f4 <f8 (or > byte order) |O"
+                "header `descr`: unsupported dtype '{descr}'; expected a bool, integer, float (f2, f4, f8), fixed-width string (U, S) or object (|O) dtype, of either byte order"
             ),
         )
     })?;
     let fortran_order = match field("fortran_order")? {
         Literal::Bool(b) => *b,
         other => {
-            return Err(Nb360Error::format(
+            return Err(FormatError::malformed(
                 path,
                 format!("header `fortran_order`: expected True or False, found {other:?}"),
             ));
@@ -436,7 +419,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, Nb360Error> {
         _ => None,
     }
     .ok_or_else(|| {
-        Nb360Error::format(
+        FormatError::malformed(
             path,
             format!(
                 "header `shape`: expected a tuple of non-negative ints, found {:?}",
@@ -458,18 +441,18 @@ fn parse_object_payload(
     payload: &[u8],
     shape: &[usize],
     path: &Path,
-) -> Result<NdArray, Nb360Error> {
+) -> Result<NdArray, FormatError> {
     match decode_pickle(payload, path)? {
         // The pickle keeps the logical (C) order whatever the memory order.
         PyValue::Array(array) if array.shape == shape => Ok(array),
-        PyValue::Array(array) => Err(Nb360Error::format(
+        PyValue::Array(array) => Err(FormatError::malformed(
             path,
             format!(
                 "object array: header says shape {shape:?}, the pickled array has shape {:?}",
                 array.shape
             ),
         )),
-        other => Err(Nb360Error::format(
+        other => Err(FormatError::malformed(
             path,
             format!(
                 "object array: expected a pickled ndarray after the header, found a {}",
@@ -477,41 +460,6 @@ fn parse_object_payload(
             ),
         )),
     }
-}
-
-/// Decodes fixed-size elements (the length is already checked).
-fn decode_numeric(dtype: Dtype, payload: &[u8], path: &Path) -> Result<ArrayData, Nb360Error> {
-    macro_rules! decode {
-        ($ty:ty, $n:expr, $endian:expr) => {
-            payload
-                .chunks_exact($n)
-                .map(|c| {
-                    let mut b = [0u8; $n];
-                    b.copy_from_slice(c);
-                    match $endian {
-                        Endian::Little => <$ty>::from_le_bytes(b),
-                        Endian::Big => <$ty>::from_be_bytes(b),
-                    }
-                })
-                .collect()
-        };
-    }
-    Ok(match dtype {
-        Dtype::Bool => ArrayData::Bool(payload.iter().map(|&b| b != 0).collect()),
-        Dtype::U8 => ArrayData::U8(payload.to_vec()),
-        Dtype::I8 => ArrayData::I8(payload.iter().map(|&b| i8::from_le_bytes([b])).collect()),
-        Dtype::I16(e) => ArrayData::I16(decode!(i16, 2, e)),
-        Dtype::I32(e) => ArrayData::I32(decode!(i32, 4, e)),
-        Dtype::I64(e) => ArrayData::I64(decode!(i64, 8, e)),
-        Dtype::F32(e) => ArrayData::F32(decode!(f32, 4, e)),
-        Dtype::F64(e) => ArrayData::F64(decode!(f64, 8, e)),
-        Dtype::Object => {
-            return Err(Nb360Error::format(
-                path,
-                "object arrays are pickled, not stored element by element",
-            ));
-        }
-    })
 }
 
 /// Reorders column-major (Fortran) elements into row-major (C) order.
@@ -743,10 +691,10 @@ mod tests {
         out
     }
 
-    fn message(result: Result<NdArray, Nb360Error>) -> String {
+    fn message(result: Result<NdArray, FormatError>) -> String {
         match result {
-            Err(Nb360Error::Format { path, message }) => {
-                format!("{}: {message}", path.display())
+            Err(err @ (FormatError::Malformed { .. } | FormatError::Truncated { .. })) => {
+                format!("{}: {}", err.path().display(), err.message())
             }
             other => panic!("expected a format error, got {other:?}"),
         }
@@ -980,7 +928,7 @@ mod tests {
         let not_zip = dir.path().join("not.npz");
         std::fs::write(&not_zip, b"hello").unwrap();
         match read_npz(&not_zip) {
-            Err(Nb360Error::Format { path, message }) => {
+            Err(FormatError::Malformed { path, message, .. }) => {
                 assert_eq!(path, not_zip);
                 assert!(message.contains("zip"), "{message}");
             }
@@ -988,7 +936,7 @@ mod tests {
         }
         assert!(matches!(
             read_npy(dir.path().join("absent.npy")),
-            Err(Nb360Error::Io { .. })
+            Err(FormatError::Io { .. })
         ));
     }
 }

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use oxinas_nb360::mat_file::read_mat;
-use oxinas_nb360::{ArrayData, NdArray};
+use oxinas_formats::mat_file::read_mat;
+use oxinas_formats::{ArrayData, NdArray};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
