@@ -1,6 +1,8 @@
 //! NAS optimizers behind the ask/tell [`oxinas_core::Optimizer`] interface,
 //! and [`run_search`] / [`run_search_batched`], the loops that drive one
-//! against an evaluator within a budget.
+//! against an evaluator within a budget (their `_journaled` forms record
+//! every evaluation as it finishes and resume from the record, see
+//! [`QueryJournal`]).
 //!
 //! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
 //! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
@@ -15,6 +17,7 @@ mod local_search;
 mod model_guided_search;
 mod multi_objective_evolution;
 pub mod pareto;
+mod query_journal;
 mod random_search;
 mod regularized_evolution;
 mod search_loop;
@@ -24,9 +27,11 @@ pub use acquisition::Acquisition;
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
 pub use multi_objective_evolution::MultiObjectiveEvolution;
+pub use query_journal::{Draw, JournalEntry, QueryJournal};
 pub use random_search::RandomSearch;
 pub use regularized_evolution::RegularizedEvolution;
 pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
+    run_search_batched_journaled, run_search_journaled,
 };
 pub use successive_halving::SuccessiveHalving;
