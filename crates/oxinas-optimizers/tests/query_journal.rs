@@ -109,7 +109,7 @@ const BUDGET: Budget = Budget {
     simulated_seconds: Some(70.0),
 };
 
-fn rea() -> RegularizedEvolution {
+fn rea() -> RegularizedEvolution<Nb201Arch> {
     RegularizedEvolution::new(6, 3, F, 21).unwrap()
 }
 
