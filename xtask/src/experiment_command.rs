@@ -120,6 +120,12 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         report.threads
     );
+    if report.queries_replayed > 0 {
+        println!(
+            "Resumed: {} recorded queries answered from results.jsonl, {} evaluated",
+            report.queries_replayed, report.queries_evaluated
+        );
+    }
     let exceeded: Vec<_> = report
         .references
         .iter()

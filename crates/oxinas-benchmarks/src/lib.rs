@@ -7,9 +7,9 @@
 //! when a file is not what it should be.
 
 mod asr;
-mod masked_crc32c;
 mod csv_table;
 mod data_catalog;
+mod masked_crc32c;
 mod nats_archive;
 #[cfg(test)]
 mod nats_archive_fixture;

@@ -83,6 +83,27 @@ pub enum ExperimentError {
         /// Hash of the config given now.
         current: String,
     },
+    /// A resumed trial went another way than its recorded queries: the code
+    /// (or the data) changed since they were recorded.
+    #[error(
+        "trial {trial} of {optimizer}: query {query} differs from its record in results.jsonl \
+         (its {what} was {recorded}, it is now {now}); the code changed since the run was recorded: \
+         rerun with --force-new to discard the run and start over"
+    )]
+    Replay {
+        /// The optimizer's label.
+        optimizer: String,
+        /// The trial index.
+        trial: u64,
+        /// The query's index in the trial, from 0.
+        query: u64,
+        /// What differs: `architecture`, `fidelity` or `random draws`.
+        what: &'static str,
+        /// The recorded value.
+        recorded: String,
+        /// The value the resumed search arrived at.
+        now: String,
+    },
     /// The run directory's records cannot be read back.
     #[error("{}{}: {message}", path.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]
     Records {

@@ -4,10 +4,11 @@
 //!
 //! Results do not depend on the thread count or the executor: each trial
 //! draws only from seeds derived from (experiment seed, trial index); each
-//! finished trial is appended, and synced to disk, to the run's results log
-//! as it finishes, and the result files are merged from that log in trial
-//! order. Re-running on the same directory resumes: finished trials are kept
-//! and only the missing ones run. Trials run on a local thread pool or as
+//! evaluated query and each finished trial is appended to the run's journal
+//! as it finishes, and the result files are merged from that journal in
+//! trial order. Re-running on the same directory resumes: finished trials
+//! are kept, and an unfinished trial replays its recorded queries and goes on
+//! at its first unrecorded one. Trials run on a local thread pool or as
 //! the array tasks of one Slurm job ([`ExecutorConfig`]).
 //!
 //! ```toml
@@ -57,6 +58,7 @@ mod rank_report;
 mod rank_table;
 mod report;
 mod resume;
+mod run_journal;
 mod run_statistics;
 mod runner;
 mod significance_words;

@@ -21,6 +21,12 @@ pub struct ExperimentReport {
     pub references: Vec<ReferenceCheck>,
     /// Worker threads used.
     pub threads: usize,
+    /// Queries this process evaluated (none when a Slurm job's array tasks
+    /// ran the trials).
+    pub queries_evaluated: u64,
+    /// Queries this process answered from the run's journal instead of
+    /// evaluating them again (a resumed run).
+    pub queries_replayed: u64,
 }
 
 /// The summary of one optimizer's trials.
@@ -182,7 +188,7 @@ impl ExperimentReport {
         }
         let _ = write!(
             out,
-            "\nFiles: `manifest.json` (config and its hash, seeds, code, host, environment, data checksums), `results.jsonl` (the crash-safe log of finished trials), `trajectories.jsonl` (every query), `trials.jsonl` (each trial's result), `incumbent_test.jsonl` (the incumbent's test value after each query, for reports only), `checklist.md` (best-practices checklist). Worker threads: {}.\n",
+            "\nFiles: `manifest.json` (config and its hash, seeds, code, host, environment, data checksums), `results.jsonl` (the crash-safe journal: every evaluated query as it finished, and every finished trial), `trajectories.jsonl` (every query), `trials.jsonl` (each trial's result), `incumbent_test.jsonl` (the incumbent's test value after each query, for reports only), `checklist.md` (best-practices checklist). Worker threads: {}.\n",
             self.threads
         );
         out

@@ -1,17 +1,12 @@
 //! Resuming a run: the run directory's manifest says which config it belongs
-//! to, and its results log which trials have finished.
+//! to, and its journal (`run_journal`) which queries and trials have finished.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use oxinas_record::{AppendLog, Manifest, sha256_hex};
+use oxinas_record::{Manifest, sha256_hex};
 
-use crate::trial_record::TrialRecord;
-use crate::{ExperimentConfig, ExperimentError};
-
-/// The crash-safe results log: one line per finished trial, appended and
-/// synced as each trial finishes.
-pub(crate) const RESULTS_LOG: &str = "results.jsonl";
+use crate::ExperimentError;
+use crate::run_journal::RESULTS_LOG;
 
 /// What a run directory holds that `--force-new` discards. Nothing else in
 /// the directory is touched.
@@ -92,33 +87,4 @@ fn discard(dir: &Path) -> Result<(), ExperimentError> {
         }
     }
     Ok(())
-}
-
-/// The finished trials in the results log of `dir`, by (optimizer, trial).
-/// A trial recorded twice (a resubmitted cluster task) counts once.
-pub(crate) fn finished_trials(
-    dir: &Path,
-    config: &ExperimentConfig,
-) -> Result<BTreeMap<(usize, u64), TrialRecord>, ExperimentError> {
-    let path = dir.join(RESULTS_LOG);
-    let mut done = BTreeMap::new();
-    for (i, line) in AppendLog::read_lines(&path)?.iter().enumerate() {
-        let bad = |message: String| ExperimentError::Records {
-            path: path.clone(),
-            line: Some(i + 1),
-            message,
-        };
-        let record: TrialRecord =
-            serde_json::from_str(line).map_err(|e| bad(format!("not a trial record: {e}")))?;
-        let expected = config.optimizers.get(record.optimizer).map(|o| o.label());
-        if expected != Some(record.label.as_str()) || record.trial >= config.trials {
-            return Err(bad(format!(
-                "trial {} of `{}` (optimizer {}) is not part of this config",
-                record.trial, record.label, record.optimizer
-            )));
-        }
-        done.entry((record.optimizer, record.trial))
-            .or_insert(record);
-    }
-    Ok(done)
 }

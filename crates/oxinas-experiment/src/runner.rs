@@ -1,29 +1,32 @@
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use oxinas_benchmarks::{
     CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, Nb301Benchmark,
     NbMacroTabular, NlpTabular, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
-use oxinas_core::{ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, data_root};
-use oxinas_optimizers::{SearchOutcome, run_search};
-use oxinas_record::{
-    AppendLog, CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds, TrajectoryLine,
+use oxinas_core::{
+    ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, Proposal, data_root,
 };
+use oxinas_optimizers::{SearchError, SearchOutcome, StopReason, run_search_journaled};
+use oxinas_record::{CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds};
 use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
 use oxinas_train::{Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator, TrainEvaluatorError};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::checklist::checklist_markdown;
 use crate::data_files::{data_files, resolved_nb360_settings, resolved_train_settings};
 use crate::figures::draw_figures;
-use crate::resume::{RESULTS_LOG, finished_trials, previous_run};
+use crate::resume::previous_run;
+use crate::run_journal::{
+    FinishedTrial, JournalWriter, NumberedQuery, RESULTS_LOG, TrialJournal, read_journal,
+};
 use crate::run_statistics::run_statistics_markdown;
 use crate::slurm_executor::SlurmExecutor;
 use crate::trial_record::TrialRecord;
@@ -289,18 +292,18 @@ fn validate(config: &ExperimentConfig, path: &Path) -> Result<(), ExperimentErro
     Ok(())
 }
 
-/// One line of `trials.jsonl`: what a trial returned.
-#[derive(Serialize)]
-struct TrialLine<'a> {
-    optimizer: &'a str,
-    trial: u64,
-    trial_seed: u64,
-    queries: usize,
-    cumulative_cost: f64,
-    arch: Option<String>,
-    validation: Option<f64>,
-    metrics: BTreeMap<&'a str, Option<f64>>,
+/// How many queries a process answered from the journal and evaluated.
+#[derive(Clone, Copy, Debug, Default)]
+struct QueryCounts {
+    replayed: u64,
+    evaluated: u64,
 }
+
+/// A job of the trial plan: runs one trial, appending its queries through
+/// the writer as they finish; returns the finished trial (not yet appended).
+type RunJob<'a> = dyn Fn(usize, &JournalWriter) -> Result<(FinishedTrial, QueryCounts), ExperimentError>
+    + Sync
+    + 'a;
 
 fn run_on<S, E, G>(
     config: &ExperimentConfig,
@@ -376,7 +379,13 @@ where
     let jobs: Vec<(usize, u64)> = (0..config.optimizers.len())
         .flat_map(|o| (0..config.trials).map(move |t| (o, t)))
         .collect();
-    let run_job = |index: usize| -> Result<TrialRecord, ExperimentError> {
+    let run = RunDirectory::create(&options.out_dir)?;
+    let journal_path = run.path().join(RESULTS_LOG);
+    // Runs job `index`; an unfinished trial replays its `recorded` queries.
+    let run_with = |recorded: &HashMap<(usize, u64), BTreeMap<u64, NumberedQuery>>,
+                    index: usize,
+                    writer: &JournalWriter|
+     -> Result<(FinishedTrial, QueryCounts), ExperimentError> {
         let (o, t) = jobs[index];
         run_trial(
             config,
@@ -389,9 +398,9 @@ where
             truth,
             &optima,
             &fidelities,
+            TrialJournal::new(writer, space, o, t, recorded.get(&(o, t)), &journal_path)?,
         )
     };
-    let run = RunDirectory::create(&options.out_dir)?;
 
     if let Some(task) = options.task {
         // One array task of a cluster job: run one trial of the plan and
@@ -403,9 +412,13 @@ where
                 message: format!("task {task} is outside the plan of {} trials", jobs.len()),
             });
         }
-        if !finished_trials(run.path(), config)?.contains_key(&jobs[task]) {
-            let record = run_job(task)?;
-            AppendLog::open(&run.path().join(RESULTS_LOG))?.append(&record.to_json())?;
+        let journal = read_journal(run.path(), config, false)?;
+        let mut counts = QueryCounts::default();
+        if !journal.finished.contains_key(&jobs[task]) {
+            let writer = JournalWriter::open(run.path())?;
+            let (finished, trial_counts) = run_with(&journal.queries, task, &writer)?;
+            writer.append_trial(&finished)?;
+            counts = trial_counts;
         }
         return Ok(ExperimentReport {
             name: config.name.clone(),
@@ -415,6 +428,8 @@ where
             optimizers: Vec::new(),
             references: Vec::new(),
             threads: 1,
+            queries_evaluated: counts.evaluated,
+            queries_replayed: counts.replayed,
         });
     }
 
@@ -462,20 +477,33 @@ where
     }
     run.write_manifest(&manifest)?;
 
-    let done = finished_trials(run.path(), config)?;
+    let journal = read_journal(run.path(), config, false)?;
     let missing: Vec<usize> = (0..jobs.len())
-        .filter(|i| !done.contains_key(&jobs[*i]))
+        .filter(|i| !journal.finished.contains_key(&jobs[*i]))
         .collect();
+    if !journal.finished.is_empty() || !journal.queries.is_empty() {
+        tracing::info!(
+            finished_trials = journal.finished.len(),
+            unfinished_trials_with_queries = journal.queries.len(),
+            recorded_queries_to_replay = journal.queries.values().map(BTreeMap::len).sum::<usize>(),
+            "resuming run in {}",
+            run.path().display()
+        );
+    }
     progress.start(jobs.len() as u64);
-    progress.advance(done.len() as u64);
-    drop(done);
+    progress.advance(journal.finished.len() as u64);
+    let mut counts = QueryCounts::default();
     match &executor {
         ExecutorConfig::Local => {
-            run_locally(run.path(), threads, &missing, &run_job, progress)?;
+            let recorded = journal.queries;
+            let run_job = |index: usize, writer: &JournalWriter| run_with(&recorded, index, writer);
+            counts = run_locally(run.path(), threads, &missing, &run_job, progress)?;
         }
         ExecutorConfig::Slurm(settings) => {
+            // The array tasks read the recorded queries themselves.
+            drop(journal);
             let still_missing = |tasks: &[usize]| {
-                let done = finished_trials(run.path(), config)?;
+                let done = read_journal(run.path(), config, false)?.finished;
                 Ok(tasks
                     .iter()
                     .copied()
@@ -489,11 +517,11 @@ where
     }
     progress.finish();
 
-    // Merge: the result files, in trial order, from the results log.
-    let done = finished_trials(run.path(), config)?;
-    if let Some(&(o, t)) = jobs.iter().find(|job| !done.contains_key(job)) {
+    // Merge: the result files, in trial order, from the journal.
+    let journal = read_journal(run.path(), config, true)?;
+    if let Some(&(o, t)) = jobs.iter().find(|job| !journal.finished.contains_key(job)) {
         return Err(ExperimentError::Records {
-            path: run.path().join(RESULTS_LOG),
+            path: journal_path,
             line: None,
             message: format!(
                 "trial {t} of {} has no result after the executor finished",
@@ -501,6 +529,7 @@ where
             ),
         });
     }
+    let done = merge_trials(config, &trial_seeds, journal, &journal_path)?;
     let mut trajectories = run.trajectories()?;
     let mut trials_file =
         oxinas_record::TrajectoryWriter::create(&run.path().join("trials.jsonl"))?;
@@ -573,6 +602,8 @@ where
         optimizers,
         references,
         threads,
+        queries_evaluated: counts.evaluated,
+        queries_replayed: counts.replayed,
     };
     let figures = draw_figures(run.path(), config, &done, evaluator.goal())?;
     let statistics =
@@ -586,15 +617,52 @@ where
     Ok(report)
 }
 
-/// Runs the `missing` jobs on a pool of `threads` workers; each finished
-/// trial is appended to the results log (and synced) as soon as it finishes.
+/// The record of every finished trial in `journal`, its queries merged in.
+fn merge_trials(
+    config: &ExperimentConfig,
+    trial_seeds: &[u64],
+    mut journal: crate::run_journal::JournalContents,
+    journal_path: &Path,
+) -> Result<BTreeMap<(usize, u64), TrialRecord>, ExperimentError> {
+    let mut done = BTreeMap::new();
+    for (key, finished) in &journal.finished {
+        let mut queries = journal.queries.remove(key).unwrap_or_default();
+        let mut told = Vec::with_capacity(finished.queries);
+        for q in 0..finished.queries as u64 {
+            let Some((_, line)) = queries.remove(&q) else {
+                return Err(ExperimentError::Records {
+                    path: journal_path.to_owned(),
+                    line: None,
+                    message: format!(
+                        "trial {} of {} is recorded with {} queries, but query {q} is missing; use --force-new to start over",
+                        finished.trial, finished.label, finished.queries
+                    ),
+                });
+            };
+            told.push((
+                Proposal {
+                    arch: line.arch,
+                    fidelity: line.fidelity,
+                },
+                line.evaluation.into(),
+            ));
+        }
+        let outcome = SearchOutcome::from_told(told, StopReason::Budget);
+        let seed = trial_seeds[finished.trial as usize];
+        done.insert(*key, TrialRecord::merge(config, finished, seed, &outcome));
+    }
+    Ok(done)
+}
+
+/// Runs the `missing` jobs on a pool of `threads` workers; each query is
+/// appended to the journal as it finishes, each trial once it has finished.
 fn run_locally(
     dir: &Path,
     threads: usize,
     missing: &[usize],
-    run_job: &(dyn Fn(usize) -> Result<TrialRecord, ExperimentError> + Sync),
+    run_job: &RunJob<'_>,
     progress: &dyn Progress,
-) -> Result<(), ExperimentError> {
+) -> Result<QueryCounts, ExperimentError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -602,20 +670,25 @@ fn run_locally(
             threads,
             message: e.to_string(),
         })?;
-    let log = Mutex::new(AppendLog::open(&dir.join(RESULTS_LOG))?);
+    let writer = JournalWriter::open(dir)?;
+    let replayed = AtomicU64::new(0);
+    let evaluated = AtomicU64::new(0);
     for chunk in missing.chunks(CHUNK) {
         pool.install(|| {
             chunk.par_iter().try_for_each(|&index| {
-                let record = run_job(index)?;
-                log.lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .append(&record.to_json())?;
+                let (finished, counts) = run_job(index, &writer)?;
+                writer.append_trial(&finished)?;
+                replayed.fetch_add(counts.replayed, Ordering::Relaxed);
+                evaluated.fetch_add(counts.evaluated, Ordering::Relaxed);
                 progress.advance(1);
                 Ok::<(), ExperimentError>(())
             })
         })?;
     }
-    Ok(())
+    Ok(QueryCounts {
+        replayed: replayed.into_inner(),
+        evaluated: evaluated.into_inner(),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -630,7 +703,8 @@ fn run_trial<S, E, G>(
     truth: &G,
     optima: &[Option<f64>],
     fidelities: &[Fidelity],
-) -> Result<TrialRecord, ExperimentError>
+    journal: TrialJournal<'_, S>,
+) -> Result<(FinishedTrial, QueryCounts), ExperimentError>
 where
     S: ModelSpace + 'static,
     S::Arch: 'static,
@@ -651,39 +725,46 @@ where
             source,
         })?;
     let mut eval_rng = rng_from_seed(derive_seed(trial_seed, &[stream::EVALUATOR]));
-    let outcome: SearchOutcome<S::Arch> = run_search(
+    let outcome: SearchOutcome<S::Arch> = run_search_journaled(
         space,
         evaluator,
         optimizer.as_mut(),
         config.search.budget,
         &mut eval_rng,
+        &journal,
     )
-    .map_err(|source| ExperimentError::Search {
-        optimizer: label.to_owned(),
-        trial,
-        source: Box::new(source),
-    })?;
-
-    let mut trajectory = Vec::with_capacity(outcome.history.len() * 200);
-    for q in &outcome.history {
-        let arch = space.format(&q.proposal.arch);
-        TrajectoryLine {
-            optimizer: label,
+    .map_err(|source| match source {
+        SearchError::Replay {
+            query,
+            what,
+            recorded,
+            now,
+        } => ExperimentError::Replay {
+            optimizer: label.to_owned(),
             trial,
-            trial_seed,
-            query: q.index,
-            arch: &arch,
-            fidelity: q.proposal.fidelity.get_epochs(),
-            validation: q.evaluation.observation.validation,
-            cost: q.evaluation.observation.cost_seconds,
-            cumulative_cost: q.cumulative_cost,
-            incumbent: q.incumbent,
-            incumbent_validation: outcome.history[q.incumbent as usize]
-                .evaluation
-                .observation
-                .validation,
-        }
-        .append_to(&mut trajectory);
+            query,
+            what,
+            recorded,
+            now,
+        },
+        source => ExperimentError::Search {
+            optimizer: label.to_owned(),
+            trial,
+            source: Box::new(source),
+        },
+    })?;
+    let counts = QueryCounts {
+        replayed: journal.replayed(),
+        evaluated: journal.evaluated(),
+    };
+    if journal.recorded_count() > 0 {
+        tracing::info!(
+            optimizer = label,
+            trial,
+            replayed = counts.replayed,
+            evaluated = counts.evaluated,
+            "resumed trial: recorded queries answered from the journal"
+        );
     }
 
     let incumbent = outcome.incumbent();
@@ -704,39 +785,16 @@ where
             None => value,
         });
     }
-    let line = TrialLine {
-        optimizer: label,
-        trial,
-        trial_seed,
-        queries: outcome.history.len(),
-        cumulative_cost: outcome.history.last().map_or(0.0, |q| q.cumulative_cost),
-        arch: incumbent.map(|q| space.format(&q.proposal.arch)),
-        validation: incumbent.and_then(|q| q.evaluation.observation.validation),
-        metrics: config
-            .reports
-            .iter()
-            .map(|r| r.label.as_str())
-            .zip(metrics.iter().copied())
-            .collect(),
-    };
-    let mut summary = serde_json::to_string(&line).expect("a trial line serialises");
-    summary.push('\n');
-    // Report side only: the incumbent's test value after each query.
-    let incumbent_test = outcome
-        .history
-        .iter()
-        .map(|q| outcome.history[q.incumbent as usize].evaluation.test)
-        .collect();
-    Ok(TrialRecord {
-        optimizer: optimizer_index,
-        label: label.to_owned(),
-        trial,
-        queries: outcome.history.len(),
-        metrics,
-        trajectory: String::from_utf8(trajectory).expect("JSON is UTF-8"),
-        summary,
-        incumbent_test,
-    })
+    Ok((
+        FinishedTrial {
+            optimizer: optimizer_index,
+            label: label.to_owned(),
+            trial,
+            queries: outcome.history.len(),
+            metrics,
+        },
+        counts,
+    ))
 }
 
 /// The best value of each regret metric over every architecture of the space

@@ -1,11 +1,16 @@
+use std::collections::BTreeMap;
+
+use oxinas_optimizers::SearchOutcome;
+use oxinas_record::TrajectoryLine;
 use serde::{Deserialize, Serialize};
 
-use crate::ReturnedArch;
+use crate::run_journal::FinishedTrial;
+use crate::{ExperimentConfig, ReturnedArch};
 
-/// One finished trial, as a line of the crash-safe results log
-/// (`results.jsonl`). The run's result files are merged from these lines in
+/// One finished trial with its result-file lines, merged from the run's
+/// journal (`results.jsonl`). The result files are written from these in
 /// trial order, so they do not depend on the order in which trials finished.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TrialRecord {
     /// Index of the optimizer in the config.
     pub optimizer: usize,
@@ -42,6 +47,19 @@ struct ReturnedLine {
     validation: Option<f64>,
 }
 
+/// One line of `trials.jsonl`: what a trial returned.
+#[derive(Serialize)]
+struct TrialLine<'a> {
+    optimizer: &'a str,
+    trial: u64,
+    trial_seed: u64,
+    queries: usize,
+    cumulative_cost: f64,
+    arch: Option<&'a str>,
+    validation: Option<f64>,
+    metrics: BTreeMap<&'a str, Option<f64>>,
+}
+
 /// One line of `incumbent_test.jsonl`.
 #[derive(Serialize)]
 struct IncumbentTestLine<'a> {
@@ -51,9 +69,72 @@ struct IncumbentTestLine<'a> {
 }
 
 impl TrialRecord {
-    /// The record as one JSON line (without the newline).
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a trial record serialises")
+    /// The record of `finished`, whose charged queries are `outcome`'s
+    /// history (architectures as formatted by their space).
+    pub fn merge(
+        config: &ExperimentConfig,
+        finished: &FinishedTrial,
+        trial_seed: u64,
+        outcome: &SearchOutcome<String>,
+    ) -> Self {
+        let label = finished.label.as_str();
+        let trial = finished.trial;
+        let mut trajectory = Vec::with_capacity(outcome.history.len() * 200);
+        for q in &outcome.history {
+            TrajectoryLine {
+                optimizer: label,
+                trial,
+                trial_seed,
+                query: q.index,
+                arch: &q.proposal.arch,
+                fidelity: q.proposal.fidelity.get_epochs(),
+                validation: q.evaluation.observation.validation,
+                cost: q.evaluation.observation.cost_seconds,
+                cumulative_cost: q.cumulative_cost,
+                // Sequential and batched searches: wall time is the cumulative cost.
+                wall_time: None,
+                incumbent: q.incumbent,
+                incumbent_validation: outcome.history[q.incumbent as usize]
+                    .evaluation
+                    .observation
+                    .validation,
+            }
+            .append_to(&mut trajectory);
+        }
+        let incumbent = outcome.incumbent();
+        let line = TrialLine {
+            optimizer: label,
+            trial,
+            trial_seed,
+            queries: outcome.history.len(),
+            cumulative_cost: outcome.history.last().map_or(0.0, |q| q.cumulative_cost),
+            arch: incumbent.map(|q| q.proposal.arch.as_str()),
+            validation: incumbent.and_then(|q| q.evaluation.observation.validation),
+            metrics: config
+                .reports
+                .iter()
+                .map(|r| r.label.as_str())
+                .zip(finished.metrics.iter().copied())
+                .collect(),
+        };
+        let mut summary = serde_json::to_string(&line).expect("a trial line serialises");
+        summary.push('\n');
+        // Report side only: the incumbent's test value after each query.
+        let incumbent_test = outcome
+            .history
+            .iter()
+            .map(|q| outcome.history[q.incumbent as usize].evaluation.test)
+            .collect();
+        Self {
+            optimizer: finished.optimizer,
+            label: label.to_owned(),
+            trial,
+            queries: outcome.history.len(),
+            metrics: finished.metrics.clone(),
+            trajectory: String::from_utf8(trajectory).expect("JSON is UTF-8"),
+            summary,
+            incumbent_test,
+        }
     }
 
     /// The trial's line of `incumbent_test.jsonl`, with its newline.

@@ -1,7 +1,9 @@
 //! NAS optimizers behind the ask/tell [`oxinas_core::Optimizer`] interface,
 //! and [`run_search`] / [`run_search_batched`] / [`run_search_on_cluster`],
 //! the loops that drive one against an evaluator within a budget (the last
-//! on a simulated cluster of workers, against simulated wall-clock time).
+//! on a simulated cluster of workers, against simulated wall-clock time; the
+//! `_journaled` forms of the first two record every evaluation as it finishes
+//! and resume from the record, see [`QueryJournal`]).
 //!
 //! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
 //! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
@@ -20,6 +22,7 @@ mod local_search;
 mod model_guided_search;
 mod multi_objective_evolution;
 pub mod pareto;
+mod query_journal;
 mod random_search;
 mod regularized_evolution;
 mod search_loop;
@@ -32,10 +35,12 @@ pub use dehb::{Dehb, DehbConfig};
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
 pub use multi_objective_evolution::MultiObjectiveEvolution;
+pub use query_journal::{Draw, JournalEntry, QueryJournal};
 pub use random_search::RandomSearch;
 pub use regularized_evolution::RegularizedEvolution;
 pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
+    run_search_batched_journaled, run_search_journaled,
 };
 pub use simulated_cluster::run_search_on_cluster;
 pub use successive_halving::SuccessiveHalving;

@@ -6,6 +6,8 @@ use oxinas_core::{
 use rayon::prelude::*;
 use thiserror::Error;
 
+use crate::query_journal::{DrawRecorder, QueryJournal, redraw};
+
 /// One evaluated query of a search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryRecord<A> {
@@ -51,6 +53,23 @@ impl<A> SearchOutcome<A> {
             .last()
             .map(|last| &self.history[last.incumbent as usize])
     }
+
+    /// The outcome of a search whose charged queries were `told`, in order
+    /// (read back from a journal, say): cumulative costs and incumbents as
+    /// the search loops compute them.
+    pub fn from_told(
+        told: impl IntoIterator<Item = (Proposal<A>, Evaluation)>,
+        stop: StopReason,
+    ) -> Self {
+        let mut history = Vec::new();
+        let mut seconds = 0.0;
+        for (proposal, evaluation) in told {
+            // The same sum, in the same order, as `BudgetMeter::charge`.
+            seconds += evaluation.observation.cost_seconds;
+            push_record(&mut history, proposal, evaluation, seconds, seconds);
+        }
+        Self { history, stop }
+    }
 }
 
 /// A search that could not run to its end.
@@ -73,6 +92,28 @@ pub enum SearchError {
         #[source]
         source: EvaluationError,
     },
+    /// A search replayed from a journal went another way than the recorded
+    /// one: the code or the settings changed since it was recorded.
+    #[error("query {query} differs from its record: its {what} was {recorded}, it is now {now}")]
+    Replay {
+        /// The query's index in the search, from 0.
+        query: u64,
+        /// What differs: `architecture`, `fidelity` or `random draws`.
+        what: &'static str,
+        /// The recorded value.
+        recorded: String,
+        /// The value the search arrived at now.
+        now: String,
+    },
+    /// The journal could not keep an evaluated query.
+    #[error("recording query {query}: {source}")]
+    Journal {
+        /// The query's index in the search, from 0.
+        query: u64,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Runs `optimizer` against `evaluator` until `budget` is spent.
@@ -87,6 +128,39 @@ pub fn run_search<S, E>(
     optimizer: &mut dyn Optimizer<S>,
     budget: Budget,
     eval_rng: &mut dyn RngCore,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    sequential_search(space, evaluator, optimizer, budget, eval_rng, None)
+}
+
+/// [`run_search`] with a journal: each evaluation is handed to `journal` as
+/// it finishes, and queries the journal already holds are answered from it
+/// (see [`QueryJournal`]). The outcome is the one [`run_search`] would give.
+pub fn run_search_journaled<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    eval_rng: &mut dyn RngCore,
+    journal: &dyn QueryJournal<S::Arch>,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    sequential_search(space, evaluator, optimizer, budget, eval_rng, Some(journal))
+}
+
+fn sequential_search<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    eval_rng: &mut dyn RngCore,
+    journal: Option<&dyn QueryJournal<S::Arch>>,
 ) -> Result<SearchOutcome<S::Arch>, SearchError>
 where
     S: SearchSpace,
@@ -108,12 +182,8 @@ where
             }
             Err(e) => return Err(e.into()),
         };
-        let evaluation = evaluator
-            .evaluate(&proposal.arch, proposal.fidelity, eval_rng)
-            .map_err(|source| SearchError::Evaluation {
-                arch: space.format(&proposal.arch),
-                source,
-            })?;
+        let index = history.len() as u64;
+        let evaluation = evaluate_query(space, evaluator, journal, index, &proposal, eval_rng)?;
         if !meter.charge(evaluation.observation.cost_seconds) {
             break;
         }
@@ -156,6 +226,51 @@ where
     S: SearchSpace,
     E: Evaluator<S::Arch> + ?Sized,
 {
+    batched_search(space, evaluator, optimizer, budget, batch, eval_rng, None)
+}
+
+/// [`run_search_batched`] with a journal: each evaluation is handed to
+/// `journal` as soon as it finishes, while the rest of its batch may still
+/// be running, and queries the journal already holds are answered from it
+/// (see [`QueryJournal`]). The outcome is the one [`run_search_batched`]
+/// would give.
+pub fn run_search_batched_journaled<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    batch: usize,
+    eval_rng: &mut dyn RngCore,
+    journal: &dyn QueryJournal<S::Arch>,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    batched_search(
+        space,
+        evaluator,
+        optimizer,
+        budget,
+        batch,
+        eval_rng,
+        Some(journal),
+    )
+}
+
+fn batched_search<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    batch: usize,
+    eval_rng: &mut dyn RngCore,
+    journal: Option<&dyn QueryJournal<S::Arch>>,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
     if budget.is_unbounded() {
         return Err(SearchError::UnboundedBudget);
     }
@@ -186,16 +301,23 @@ where
             });
         }
         let seeds: Vec<u64> = proposals.iter().map(|_| eval_rng.next_u64()).collect();
+        // Every query asked is told or ends the search, so the i-th proposal
+        // of this batch is query `history.len() + i`.
+        let first = history.len() as u64;
         let evaluations: Vec<Result<Evaluation, SearchError>> = proposals
             .par_iter()
             .zip(seeds.par_iter())
-            .map(|(proposal, &seed)| {
-                evaluator
-                    .evaluate(&proposal.arch, proposal.fidelity, &mut rng_from_seed(seed))
-                    .map_err(|source| SearchError::Evaluation {
-                        arch: space.format(&proposal.arch),
-                        source,
-                    })
+            .enumerate()
+            .map(|(i, (proposal, &seed))| {
+                let index = first + i as u64;
+                evaluate_query(
+                    space,
+                    evaluator,
+                    journal,
+                    index,
+                    proposal,
+                    &mut rng_from_seed(seed),
+                )
             })
             .collect();
         for (proposal, evaluation) in proposals.into_iter().zip(evaluations) {
@@ -226,6 +348,69 @@ where
         history,
         stop: StopReason::Budget,
     })
+}
+
+/// Evaluates query `index`, or answers it from `journal` when recorded there
+/// (after checking that the search arrived at the same proposal and that the
+/// evaluator's generator gives the recorded draws, which it then has made).
+fn evaluate_query<S, E>(
+    space: &S,
+    evaluator: &E,
+    journal: Option<&dyn QueryJournal<S::Arch>>,
+    index: u64,
+    proposal: &Proposal<S::Arch>,
+    rng: &mut dyn RngCore,
+) -> Result<Evaluation, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    let evaluation_error = |source| SearchError::Evaluation {
+        arch: space.format(&proposal.arch),
+        source,
+    };
+    let Some(journal) = journal else {
+        return evaluator
+            .evaluate(&proposal.arch, proposal.fidelity, rng)
+            .map_err(evaluation_error);
+    };
+    if let Some(entry) = journal.recorded(index) {
+        let differs = |what, recorded: String, now: String| SearchError::Replay {
+            query: index,
+            what,
+            recorded,
+            now,
+        };
+        if entry.proposal.arch != proposal.arch {
+            return Err(differs(
+                "architecture",
+                format!("`{}`", space.format(&entry.proposal.arch)),
+                format!("`{}`", space.format(&proposal.arch)),
+            ));
+        }
+        if entry.proposal.fidelity != proposal.fidelity {
+            return Err(differs(
+                "fidelity",
+                entry.proposal.fidelity.to_string(),
+                proposal.fidelity.to_string(),
+            ));
+        }
+        redraw(&entry.draws, rng).map_err(|(recorded, now)| {
+            differs("random draws", format!("{recorded:?}"), format!("{now:?}"))
+        })?;
+        return Ok(entry.evaluation);
+    }
+    let mut recorder = DrawRecorder::new(rng);
+    let evaluation = evaluator
+        .evaluate(&proposal.arch, proposal.fidelity, &mut recorder)
+        .map_err(evaluation_error)?;
+    journal
+        .record(index, proposal, &evaluation, &recorder.draws)
+        .map_err(|source| SearchError::Journal {
+            query: index,
+            source,
+        })?;
+    Ok(evaluation)
 }
 
 /// Appends a told query to `history`; its incumbent is the best-scoring

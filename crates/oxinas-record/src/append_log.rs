@@ -45,12 +45,27 @@ impl AppendLog {
 
     /// Appends `line` (a newline is added) and syncs it to disk.
     pub fn append(&mut self, line: &[u8]) -> Result<(), RecordError> {
+        self.append_unsynced(line)?;
+        self.sync()
+    }
+
+    /// Appends `line` (a newline is added) with one write, without waiting
+    /// for the disk: the line survives the process being killed (it is in
+    /// the operating system's hands), and a crash of the machine once the
+    /// next [`AppendLog::sync`] has returned.
+    pub fn append_unsynced(&mut self, line: &[u8]) -> Result<(), RecordError> {
         let mut whole = Vec::with_capacity(line.len() + 1);
         whole.extend_from_slice(line);
         whole.push(b'\n');
         self.file
             .write_all(&whole)
-            .and_then(|()| self.file.sync_data())
+            .map_err(|e| RecordError::new(&self.path, e))
+    }
+
+    /// Waits until every line appended so far is on disk.
+    pub fn sync(&mut self) -> Result<(), RecordError> {
+        self.file
+            .sync_data()
             .map_err(|e| RecordError::new(&self.path, e))
     }
 
