@@ -65,3 +65,8 @@ pub use transnas::{
     TRANSNAS_FINAL, TRANSNAS_MACRO_FILE, TRANSNAS_MICRO_FILE, TransNasMacroSubset,
     TransNasMicroSubset, TransNasRecord, TransNasSubset, TransNasTask,
 };
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -117,3 +117,8 @@ pub use task_darts_settings::TaskDartsSettings;
 pub mod petridish;
 
 pub use petridish::{PetridishProgress, PetridishReport, PetridishSettings, run_petridish};
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

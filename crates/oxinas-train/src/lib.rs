@@ -87,3 +87,8 @@ pub use task_wide_resnet::{PreActBlock, TaskWideResNet, WideResNetConfig};
 pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};
+
+// The README's example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
