@@ -67,10 +67,10 @@ impl Progress for Bar {
 pub fn run(args: ExperimentArgs) -> Result<()> {
     let started = Instant::now();
     // One-shot configs (DARTS, ENAS, ...) name their method at the top.
-    if let Ok(text) = std::fs::read_to_string(&args.config) {
-        if oneshot_method(&text).is_some() {
-            return run_oneshot(args, started);
-        }
+    if let Ok(text) = std::fs::read_to_string(&args.config)
+        && oneshot_method(&text).is_some()
+    {
+        return run_oneshot(args, started);
     }
     let (config, text) = ExperimentConfig::load(&args.config)?;
     let out = args

@@ -334,10 +334,10 @@ fn nb101_adjacency(arch: &Nb101Arch) -> Vec<f64> {
     }
     for vertex in 1..6 {
         let mut block = [0.0; 3];
-        if vertex < n - 1 {
-            if let Some(op) = arch.op(vertex) {
-                block[op as usize] = 1.0;
-            }
+        if vertex < n - 1
+            && let Some(op) = arch.op(vertex)
+        {
+            block[op as usize] = 1.0;
         }
         v.extend_from_slice(&block);
     }

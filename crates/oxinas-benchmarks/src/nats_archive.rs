@@ -343,12 +343,12 @@ fn parse_file(path: &Path, value: &Value) -> Result<NatsArchRecord, DataError> {
         };
         let place = top.child(&format!("'{key}'"));
         let (index, arch, parsed) = parse_arch_results(&place, results, schedule)?;
-        if let Some((first_index, first_arch)) = &identity {
-            if (*first_index, first_arch) != (index, &arch) {
-                return Err(place.error(format!(
+        if let Some((first_index, first_arch)) = &identity
+            && (*first_index, first_arch) != (index, &arch)
+        {
+            return Err(place.error(format!(
                     "architecture {index} `{arch}` differs from the other schedule's {first_index} `{first_arch}`"
                 )));
-            }
         }
         identity = Some((index, arch));
         schedules.insert(schedule, parsed);

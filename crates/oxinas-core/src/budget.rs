@@ -71,10 +71,10 @@ impl BudgetMeter {
     /// nothing) when the query would overrun the time limit; the search must
     /// then stop and discard that query.
     pub fn charge(&mut self, cost: f64) -> bool {
-        if let Some(limit) = self.budget.simulated_seconds {
-            if self.seconds + cost > limit {
-                return false;
-            }
+        if let Some(limit) = self.budget.simulated_seconds
+            && self.seconds + cost > limit
+        {
+            return false;
         }
         self.queries += 1;
         self.seconds += cost;

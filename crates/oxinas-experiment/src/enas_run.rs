@@ -56,7 +56,7 @@ pub(crate) fn run_enas_config(
     .map_err(|source| ExperimentError::OneShot {
         path: path.to_owned(),
         method: "enas",
-        source,
+        source: Box::new(source),
     })?;
     options.progress.finish();
     run.write_json("report.json", &report)?;

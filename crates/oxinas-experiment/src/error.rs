@@ -127,9 +127,10 @@ pub enum ExperimentError {
         path: PathBuf,
         /// The method.
         method: &'static str,
-        /// What went wrong.
+        /// What went wrong (boxed: one-shot errors carry data-file errors, which
+        /// would make every `Result` of the runner large).
         #[source]
-        source: oxinas_oneshot::OneShotError,
+        source: Box<oxinas_oneshot::OneShotError>,
     },
     /// A Once-for-All run stopped.
     #[error("ofa search of {}: {source}", path.display())]
@@ -147,9 +148,9 @@ pub enum ExperimentError {
         path: PathBuf,
         /// The task's key.
         task: String,
-        /// What went wrong (names the data file).
+        /// What went wrong (names the data file; boxed, as data-file errors are large).
         #[source]
-        source: oxinas_nb360::Nb360Error,
+        source: Box<oxinas_nb360::Nb360Error>,
     },
     /// A plot could not be drawn.
     #[error("drawing {}: {message}", path.display())]

@@ -197,7 +197,7 @@ pub fn run_experiment(
                 Nb360EvaluatorError::Data(source) => ExperimentError::Task {
                     path: path.clone(),
                     task,
-                    source,
+                    source: Box::new(source),
                 },
                 other => setting_error(path, "benchmark.task", other.to_string()),
             })?;
@@ -840,11 +840,10 @@ where
                             metric: report.metric.clone(),
                             message: e.to_string(),
                         })?;
-                if let Some(v) = value.filter(|v| v.is_finite()) {
-                    if best.is_none_or(|b| goal.score(v) > goal.score(b)) {
+                if let Some(v) = value.filter(|v| v.is_finite())
+                    && best.is_none_or(|b| goal.score(v) > goal.score(b)) {
                         best = Some(v);
                     }
-                }
             }
             Ok(best)
         })

@@ -86,7 +86,7 @@ pub(crate) fn run_task_darts_config(
     .map_err(|source| ExperimentError::OneShot {
         path: path.to_owned(),
         method: "darts",
-        source,
+        source: Box::new(source),
     })?;
     options.progress.finish();
     run.write_json("report.json", &report)?;

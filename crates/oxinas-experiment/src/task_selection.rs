@@ -83,7 +83,7 @@ impl TaskSelection {
         load_task(task, &dir, &options).map_err(|source| ExperimentError::Task {
             path: config_path.to_owned(),
             task: task.key().to_owned(),
-            source,
+            source: Box::new(source),
         })
     }
 

@@ -427,7 +427,7 @@ impl<'a> Machine<'a, '_> {
     }
 
     fn pairs(&self, at: usize, items: &[Id]) -> Result<Vec<(Id, Id)>, FormatError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.err(at, "odd number of items for dict keys and values"));
         }
         Ok(items.chunks_exact(2).map(|p| (p[0], p[1])).collect())

@@ -61,7 +61,7 @@ struct Fields {
 /// The side of the subsampled grid for resolution `r`, if `r` fits the
 /// reference's grid (`r = 5 (s - 1) + 1`).
 fn subsampled_side(r: usize) -> Option<usize> {
-    (r >= 1 && (r - 1) % SUBSAMPLE == 0).then(|| (r - 1) / SUBSAMPLE + 1)
+    (r >= 1 && (r - 1).is_multiple_of(SUBSAMPLE)).then(|| (r - 1) / SUBSAMPLE + 1)
 }
 
 /// Reads `coeff` and `sol` from `path`, keeping the first `take(N)` samples

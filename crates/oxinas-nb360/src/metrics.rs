@@ -466,7 +466,7 @@ fn sample_count(
     if output_width == 0 || target_width == 0 {
         return Err(metric_error(metric, "zero values per sample"));
     }
-    if targets.len() % target_width != 0 {
+    if !targets.len().is_multiple_of(target_width) {
         return Err(metric_error(
             metric,
             format!(

@@ -83,7 +83,7 @@ impl TaskSplit {
     /// Checks that inputs, targets and groups agree in length with the shapes.
     pub fn check(&self, what: &str) -> Result<(), Nb360Error> {
         let n = self.len();
-        let problem = if self.targets.len() % self.target_len.max(1) != 0 {
+        let problem = if !self.targets.len().is_multiple_of(self.target_len.max(1)) {
             Some(format!(
                 "{} target values are not a multiple of {} per sample",
                 self.targets.len(),

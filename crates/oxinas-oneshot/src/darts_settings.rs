@@ -103,7 +103,7 @@ impl DartsSettings {
                 return Err(ConfigError::new(field, "must be at least 1"));
             }
         }
-        if self.space == SupernetSpace::Darts && self.channels % 2 != 0 {
+        if self.space == SupernetSpace::Darts && !self.channels.is_multiple_of(2) {
             return Err(ConfigError::new(
                 "channels",
                 "an even number for the DARTS space (its factorised reduction halves it)",

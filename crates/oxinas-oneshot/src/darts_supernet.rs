@@ -60,7 +60,7 @@ impl DartsSupernetConfig {
                 return Err(ConfigError::new(field, "must be at least 1"));
             }
         }
-        if self.channels % 2 != 0 {
+        if !self.channels.is_multiple_of(2) {
             return Err(ConfigError::new(
                 "channels",
                 "an even number (the factorised reduction splits channels in two)",

@@ -293,10 +293,10 @@ impl<A: Clone + PartialEq> Dehb<A> {
         target: &[f64],
         mut pool: Vec<Vec<f64>>,
     ) -> Vec<f64> {
-        if pool.len() > 1 {
-            if let Some(i) = pool.iter().position(|v| v.as_slice() == target) {
-                pool.remove(i);
-            }
+        if pool.len() > 1
+            && let Some(i) = pool.iter().position(|v| v.as_slice() == target)
+        {
+            pool.remove(i);
         }
         while pool.len() < RAND1_INDIVIDUALS {
             let filler = self.random_vector(space);
@@ -456,10 +456,10 @@ impl<S: SearchSpace> Optimizer<S> for Dehb<S::Arch> {
             return;
         };
         let job = self.jobs.remove(position);
-        if let Some((_, bracket)) = self.brackets.iter_mut().find(|(id, _)| *id == job.bracket) {
-            if let Some(i) = bracket.rungs.iter().position(|&r| r == job.rung) {
-                bracket.finished[i] += 1;
-            }
+        if let Some((_, bracket)) = self.brackets.iter_mut().find(|(id, _)| *id == job.bracket)
+            && let Some(i) = bracket.rungs.iter().position(|&r| r == job.rung)
+        {
+            bracket.finished[i] += 1;
         }
         let score = observation.score();
         let subpopulation = &mut self.subpopulations[job.rung];

@@ -130,13 +130,13 @@ impl ModelGuidedConfig {
                 }
             }
         }
-        if let Acquisition::UpperConfidenceBound { beta } = self.acquisition {
-            if !(beta >= 0.0 && beta.is_finite()) {
-                return Err(ConfigError::new(
-                    "beta",
-                    format!("a finite number >= 0, got {beta}"),
-                ));
-            }
+        if let Acquisition::UpperConfidenceBound { beta } = self.acquisition
+            && !(beta >= 0.0 && beta.is_finite())
+        {
+            return Err(ConfigError::new(
+                "beta",
+                format!("a finite number >= 0, got {beta}"),
+            ));
         }
         Ok(())
     }

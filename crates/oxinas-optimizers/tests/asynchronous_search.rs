@@ -105,7 +105,7 @@ impl Optimizer<Nb201Space> for Scripted {
         })
     }
     fn tell(&mut self, _: &Nb201Space, proposal: &Proposal<Nb201Arch>, _: &Observation) {
-        self.told.push(proposal.arch.clone());
+        self.told.push(proposal.arch);
     }
 }
 

@@ -139,12 +139,12 @@ impl DenseNetwork {
         let layers = self.sizes.len() - 1;
         let mut off = 0;
         for l in 0..layers {
-            if l == 0 {
-                if let Some((inputs, batch)) = sparse {
-                    self.forward_sparse_first(buffers, inputs, batch, layers == 1);
-                    off += self.sizes[0] * self.sizes[1] + self.sizes[1];
-                    continue;
-                }
+            if l == 0
+                && let Some((inputs, batch)) = sparse
+            {
+                self.forward_sparse_first(buffers, inputs, batch, layers == 1);
+                off += self.sizes[0] * self.sizes[1] + self.sizes[1];
+                continue;
             }
             let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
             let w = MatRef::new(&self.params[off..], n_out, n_in);
@@ -258,11 +258,11 @@ impl DenseNetwork {
         for l in (0..layers).rev() {
             let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
             let off = self.offset(l);
-            if l == 0 {
-                if let Some((inputs, batch)) = sparse {
-                    self.backward_sparse_first(buffers, inputs, batch, grad);
-                    continue;
-                }
+            if l == 0
+                && let Some((inputs, batch)) = sparse
+            {
+                self.backward_sparse_first(buffers, inputs, batch, grad);
+                continue;
             }
             let (d_below, d_above) = buffers.deltas.split_at_mut(l + 1);
             let delta = &d_above[0][..rows * n_out];

@@ -321,7 +321,9 @@ impl Predictor<GraphTensors> for Gcn {
         let fit_index = self.fits;
         self.fits += 1;
         if let Some(fitted) = self.fitted.as_mut().filter(|f| {
-            f.head.is_some() && f.shape == shape && fit_index % self.config.retrain_every != 0
+            f.head.is_some()
+                && f.shape == shape
+                && !fit_index.is_multiple_of(self.config.retrain_every)
         }) {
             // Between retrains only the head learns the new points.
             let embeddings: Vec<Vec<f64>> = inputs

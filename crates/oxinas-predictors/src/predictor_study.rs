@@ -733,11 +733,11 @@ impl StudyResult {
             let mut below = Vec::new();
             for kind in &config.predictors {
                 for &n in &config.train_sizes {
-                    if let (Some(r), Some(b)) = (self.row(kind.name(), n), self.row("params", n)) {
-                        if *kind != PredictorKind::Params && r.kendall_tau.mean < b.kendall_tau.mean
-                        {
-                            below.push(format!("{} at {n}", kind.name()));
-                        }
+                    if let (Some(r), Some(b)) = (self.row(kind.name(), n), self.row("params", n))
+                        && *kind != PredictorKind::Params
+                        && r.kendall_tau.mean < b.kendall_tau.mean
+                    {
+                        below.push(format!("{} at {n}", kind.name()));
                     }
                 }
             }

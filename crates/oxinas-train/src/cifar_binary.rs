@@ -41,7 +41,7 @@ impl CifarKind {
 /// Parses the records of `bytes`; `path` names the source in errors.
 pub fn parse_cifar(path: &Path, bytes: &[u8], kind: CifarKind) -> Result<ImageDataset, DataError> {
     let record = kind.label_bytes() + PIXELS;
-    if bytes.is_empty() || bytes.len() % record != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(record) {
         return Err(DataError::malformed(
             path,
             format!("byte {}", bytes.len() - bytes.len() % record),

@@ -57,7 +57,7 @@ impl WideResNetConfig {
 
     /// Checks that the depth is `6n + 4` with `n >= 1` and `k >= 1`.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.depth < 10 || (self.depth - 4) % 6 != 0 {
+        if self.depth < 10 || !(self.depth - 4).is_multiple_of(6) {
             return Err(ConfigError::new(
                 "depth",
                 format!("6n + 4 with n >= 1 (10, 16, 22, ...), found {}", self.depth),
