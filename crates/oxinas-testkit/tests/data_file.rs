@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Mutex;
 
 use oxinas_testkit::{SKIP_LOG_NAME, data_file};
 
@@ -20,9 +21,15 @@ fn probe_missing_data_file() {
     assert!(data_file(MISSING).is_none());
 }
 
+/// Held while a copy of the binary is written and started. Without it, one
+/// test's `fork` can inherit the other's still-open copy for writing, and
+/// executing that copy then fails with ETXTBSY ("Text file busy").
+static SPAWN: Mutex<()> = Mutex::new(());
+
 /// Runs the probe from `scratch/deps/` with `data` as `OXINAS_DATA` (unset
 /// when `None`) and `CI` unset.
 fn run_probe(scratch: &Path, data: Option<&Path>) -> Output {
+    let _one_at_a_time = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
     let deps = scratch.join("deps");
     std::fs::create_dir_all(&deps).unwrap();
     let exe = deps.join("probe");
