@@ -55,12 +55,9 @@ fn slurm_available() -> bool {
             std::env::var_os("CI").is_none(),
             "CI must run the Slurm test: `.ci/slurm start` did not bring up Slurm"
         );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!(
-                "skipping: no Slurm controller answers `sinfo` (run `.ci/slurm install && .ci/slurm start`)"
-            );
-        }
+        oxinas_testkit::skip_test(
+            "no Slurm controller answers `sinfo` (run `.ci/slurm install && .ci/slurm start`)",
+        );
     }
     up
 }

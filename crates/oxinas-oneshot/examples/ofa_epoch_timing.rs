@@ -16,12 +16,13 @@
 use std::time::Instant;
 
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Distribution, Tensor};
 
 use oxinas_core::seed::rng_from_seed;
 use oxinas_oneshot::{OfaForward, OfaPhase, OfaSettings, OfaSupernet, largest_arch};
 use oxinas_train::backend::CpuTrainBackend;
+use oxinas_train::init::normal;
 use oxinas_train::smoothed_cross_entropy;
 
 type B = CpuTrainBackend;
@@ -55,9 +56,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let teacher = burn::module::AutodiffModule::valid(&teacher);
     let mut optimizer = SgdConfig::new().init::<B, OfaSupernet<B>>();
     let batch = settings.batch_size;
-    let x = Tensor::<B, 4>::random(
+    let x: Tensor<B, 4> = normal(
         [batch, channels, side, side],
-        Distribution::Normal(0.0, 1.0),
+        1.0,
+        &mut rng_from_seed(2),
         &device,
     );
     let targets: Vec<usize> = (0..batch).map(|i| i % 10).collect();

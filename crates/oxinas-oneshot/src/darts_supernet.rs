@@ -512,9 +512,10 @@ impl<B: Backend> DartsSupernet<B> {
 #[cfg(test)]
 mod tests {
     use burn::backend::NdArray;
-    use burn::tensor::{Distribution, TensorData};
+    use burn::tensor::TensorData;
     use oxinas_core::seed::rng_from_seed;
     use oxinas_spaces::DartsEdge;
+    use oxinas_train::init::uniform;
 
     use super::*;
 
@@ -573,7 +574,7 @@ mod tests {
     fn a_one_hot_mixture_is_the_single_path_of_its_architecture() {
         let device = Default::default();
         let net = DartsSupernet::<NdArray>::new(&TINY, &mut rng_from_seed(2), &device).unwrap();
-        let images = Tensor::<NdArray, 4>::random([3, 1, 8, 8], Distribution::Default, &device);
+        let images = uniform::<NdArray, 4>([3, 1, 8, 8], 1.0, &mut rng_from_seed(3), &device);
         let arch = arch();
         let single = net.forward_arch(images.clone(), &arch);
         assert_eq!(single.dims(), [3, 3]);
@@ -601,7 +602,7 @@ mod tests {
     fn odd_sides_reduce_without_shape_errors() {
         let device = Default::default();
         let net = DartsSupernet::<NdArray>::new(&TINY, &mut rng_from_seed(2), &device).unwrap();
-        let images = Tensor::<NdArray, 4>::random([2, 1, 7, 7], Distribution::Default, &device);
+        let images = uniform::<NdArray, 4>([2, 1, 7, 7], 1.0, &mut rng_from_seed(3), &device);
         assert_eq!(net.forward_arch(images, &arch()).dims(), [2, 3]);
     }
 }

@@ -158,6 +158,35 @@ impl<B: Backend> EnasController<B> {
     }
 }
 
+/// Test access to the head, for checks with a closed form.
+#[cfg(test)]
+impl<B: Backend> EnasController<B> {
+    /// A controller whose op logits are `logits` at every step: the head's
+    /// weights are zero, so its bias alone makes the logits.
+    pub(crate) fn with_constant_logits(
+        hidden: usize,
+        logits: [f64; NB201_OPS],
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
+        let mut controller = Self::new(hidden, rng, device);
+        controller.head.weight = Param::from_tensor(Tensor::zeros([hidden, NB201_OPS], device));
+        controller.head.bias = Some(Param::from_tensor(Tensor::from_data(
+            burn::tensor::TensorData::new(logits.to_vec(), [NB201_OPS]),
+            device,
+        )));
+        controller
+    }
+
+    /// The head's bias.
+    pub(crate) fn head_bias(&self) -> Vec<f64> {
+        self.head
+            .bias
+            .as_ref()
+            .map_or_else(Vec::new, |b| b.val().into_data().iter::<f64>().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn::backend::NdArray;

@@ -463,8 +463,9 @@ impl<B: Backend> Nb201Supernet<B> {
 #[cfg(test)]
 mod tests {
     use burn::backend::NdArray;
-    use burn::tensor::{Distribution, TensorData};
+    use burn::tensor::TensorData;
     use oxinas_core::seed::rng_from_seed;
+    use oxinas_train::init::uniform;
 
     use super::*;
 
@@ -483,6 +484,12 @@ mod tests {
         Tensor::from_data(TensorData::new(values, [6, NB201_OPS]), &Default::default())
     }
 
+    /// Inputs of `shape` drawn from `U(0, 1)` with `seed`.
+    fn inputs(shape: [usize; 4], seed: u64) -> Tensor<NdArray, 4> {
+        uniform::<NdArray, 4>(shape, 0.5, &mut rng_from_seed(seed), &Default::default())
+            .add_scalar(0.5)
+    }
+
     fn assert_close(a: Tensor<NdArray, 2>, b: Tensor<NdArray, 2>) {
         let a: Vec<f32> = a.into_data().to_vec().unwrap();
         let b: Vec<f32> = b.into_data().to_vec().unwrap();
@@ -495,7 +502,7 @@ mod tests {
     fn a_one_hot_mixture_is_the_single_path_of_its_cell() {
         let device = Default::default();
         let net = Nb201Supernet::<NdArray>::new(&TINY, &mut rng_from_seed(3), &device).unwrap();
-        let images = Tensor::<NdArray, 4>::random([4, 1, 8, 8], Distribution::Default, &device);
+        let images = inputs([4, 1, 8, 8], 101);
         for digits in ["342114", "000000", "111111", "404040"] {
             let arch = Nb201Arch::from_op_digits(digits).unwrap();
             let single = net.forward_arch(images.clone(), &arch);
@@ -533,7 +540,7 @@ mod tests {
         };
         let net =
             Nb201Supernet::<NdArray>::for_task(&dense, &mut rng_from_seed(4), &device).unwrap();
-        let images = Tensor::<NdArray, 4>::random([3, 2, 5, 7], Distribution::Default, &device);
+        let images = inputs([3, 2, 5, 7], 102);
         assert_one_hot_is_single_path(&net, images, 35);
 
         // 1-D: a 3-channel sequence of odd length 13 as [C, 1, L], through both reductions.
@@ -547,7 +554,7 @@ mod tests {
         };
         let net =
             Nb201Supernet::<NdArray>::for_task(&sequence, &mut rng_from_seed(6), &device).unwrap();
-        let series = Tensor::<NdArray, 4>::random([4, 3, 1, 13], Distribution::Default, &device);
+        let series = inputs([4, 3, 1, 13], 103);
         assert_one_hot_is_single_path(&net, series, 5);
     }
 
@@ -583,7 +590,7 @@ mod tests {
         assert_eq!(config.axes, ConvAxes::Width);
         let mut rng = rng_from_seed(9);
         let reduction = SupernetReduction::<NdArray>::new(2, 4, ConvAxes::Width, &mut rng, &device);
-        let x = Tensor::<NdArray, 4>::random([2, 2, 1, 9], Distribution::Default, &device);
+        let x = inputs([2, 2, 1, 9], 104);
         // Both branches halve the length (ceil) and keep the one row.
         assert_eq!(reduction.forward(x).dims(), [2, 4, 1, 5]);
         let net = Nb201Supernet::<NdArray>::for_task(&config, &mut rng, &device).unwrap();
@@ -593,7 +600,7 @@ mod tests {
         // 1,536 at C = 2, 4, 8; reduction a -> b: 3*a*b + 3*b*b + a*b, so 80
         // and 320; linear 8 -> 2 with bias: 18. Batch norm has no parameters.
         assert_eq!(net.num_params(), 6 + 96 + 80 + 384 + 320 + 1536 + 18);
-        let series = Tensor::<NdArray, 4>::random([3, 1, 1, 8], Distribution::Default, &device);
+        let series = inputs([3, 1, 1, 8], 105);
         let arch = Nb201Arch::from_op_digits("333333").unwrap();
         assert_eq!(net.forward_arch(series, &arch).dims(), [3, 2]);
     }
@@ -602,7 +609,7 @@ mod tests {
     fn cells_differ_through_the_shared_weights_and_seeds_fix_them() {
         let device = Default::default();
         let net = Nb201Supernet::<NdArray>::new(&TINY, &mut rng_from_seed(5), &device).unwrap();
-        let images = Tensor::<NdArray, 4>::random([2, 1, 8, 8], Distribution::Default, &device);
+        let images = inputs([2, 1, 8, 8], 106);
         let a = Nb201Arch::from_op_digits("300010").unwrap();
         let b = Nb201Arch::from_op_digits("300030").unwrap();
         // Different cells give different outputs ...

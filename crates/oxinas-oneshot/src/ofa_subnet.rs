@@ -184,11 +184,11 @@ impl<B: Backend> ImageClassifier<B> for OfaSubnet<B> {
 #[cfg(test)]
 mod tests {
     use burn::backend::NdArray;
-    use burn::tensor::Distribution;
 
     use oxinas_core::SearchSpace;
     use oxinas_core::seed::rng_from_seed;
     use oxinas_spaces::OfaSpace;
+    use oxinas_train::init::{normal, uniform};
 
     use super::*;
     use crate::ofa_settings::OfaSettings;
@@ -204,30 +204,23 @@ mod tests {
         let mut net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng, &device).unwrap();
         // Non-identity kernel transformations and batch-norm parameters, so
         // that a slicing or transformation mistake shows.
+        let mut draws = rng_from_seed(12);
         for layer in &mut net.layers {
             layer.transform_5 = Param::from_tensor(
-                Tensor::eye(25, &device)
-                    + Tensor::random([25, 25], Distribution::Uniform(-0.1, 0.1), &device),
+                Tensor::eye(25, &device) + uniform([25, 25], 0.1, &mut draws, &device),
             );
             layer.transform_3 = Param::from_tensor(
-                Tensor::eye(9, &device)
-                    + Tensor::random([9, 9], Distribution::Uniform(-0.1, 0.1), &device),
+                Tensor::eye(9, &device) + uniform([9, 9], 0.1, &mut draws, &device),
             );
             let hidden = layer.channels_in * 6;
-            layer.expand_norm.gamma = Param::from_tensor(Tensor::random(
-                [hidden],
-                Distribution::Uniform(0.5, 1.5),
-                &device,
-            ));
-            layer.depthwise_norm.beta = Param::from_tensor(Tensor::random(
-                [hidden],
-                Distribution::Uniform(-0.5, 0.5),
-                &device,
-            ));
+            layer.expand_norm.gamma = Param::from_tensor(
+                uniform::<Nd, 1>([hidden], 0.5, &mut draws, &device).add_scalar(1.0),
+            );
+            layer.depthwise_norm.beta =
+                Param::from_tensor(uniform([hidden], 0.5, &mut draws, &device));
         }
-        let calibration =
-            Tensor::<Nd, 4>::random([32, 1, 8, 8], Distribution::Normal(0.0, 1.0), &device);
-        let images = Tensor::<Nd, 4>::random([5, 1, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+        let calibration: Tensor<Nd, 4> = normal([32, 1, 8, 8], 1.0, &mut draws, &device);
+        let images: Tensor<Nd, 4> = normal([5, 1, 8, 8], 1.0, &mut draws, &device);
         let space = OfaSpace::new();
         let mut archs = vec![smallest_arch(), largest_arch()];
         archs.extend((0..3).map(|_| space.sample(&mut rng)));

@@ -510,9 +510,9 @@ impl<B: Backend> OfaSupernet<B> {
 #[cfg(test)]
 mod tests {
     use burn::backend::NdArray;
-    use burn::tensor::Distribution;
 
     use oxinas_core::seed::rng_from_seed;
+    use oxinas_train::init::normal;
 
     use super::*;
     use crate::ofa_settings::OfaSettings;
@@ -588,7 +588,7 @@ mod tests {
         let settings = OfaSettings::tiny();
         let net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng_from_seed(3), &device)
             .unwrap();
-        let images = Tensor::<Nd, 4>::random([6, 1, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+        let images: Tensor<Nd, 4> = normal([6, 1, 8, 8], 1.0, &mut rng_from_seed(4), &device);
         let arch = largest_arch();
         let before = values(net.forward(images.clone(), &arch, &OfaForward::batch()));
         let small_before =
@@ -613,6 +613,172 @@ mod tests {
                 importance.windows(2).all(|w| w[0] >= w[1]),
                 "{importance:?}"
             );
+        }
+    }
+
+    /// The elastic kernels' gradients against a hand computation. With `W`
+    /// the 7x7 kernels, `C5(W)` their centre 5x5 (flattened per channel) and
+    /// `K5 = C5(W) T5`, `K3 = C3(K5) T3`, the loss `L = |K - target|² / 2`
+    /// has `G = K - target` and
+    /// * at kernel 5: `dT5 = C5ᵀ G`, `dW = G T5ᵀ` placed on the centre 5x5;
+    /// * at kernel 3: `dT3 = C3ᵀ G`, `G5 = G T3ᵀ` placed on the centre 3x3 of
+    ///   the 5x5 kernel, then `dT5 = C5ᵀ G5` and `dW = G5 T5ᵀ` as above;
+    ///
+    /// every other weight (outer ring, channels past `hidden`) gets zero.
+    /// A central difference of the loss checks a sample of entries too.
+    #[test]
+    fn kernel_transformation_gradients_match_the_hand_computation() {
+        // f64 tensors: alone in its process (see `run_isolated`).
+        if oxinas_testkit::run_isolated(concat!(
+            module_path!(),
+            "::kernel_transformation_gradients_match_the_hand_computation"
+        )) {
+            return;
+        }
+        use burn::backend::Autodiff;
+        use oxinas_train::init::uniform;
+        use rand::Rng;
+
+        type Ad = Autodiff<NdArray<f64>>;
+        let device = Default::default();
+        let mut rng = rng_from_seed(21);
+        // One input channel: 6 expanded channels, of which the first 4 are used.
+        let mut layer = OfaMbConv::<Ad>::new(1, 1, 1, &mut rng, &device);
+        let (channels, hidden) = (6, 4);
+        layer.transform_5 = Param::from_tensor(
+            Tensor::eye(25, &device) + uniform([25, 25], 0.3, &mut rng, &device),
+        );
+        layer.transform_3 =
+            Param::from_tensor(Tensor::eye(9, &device) + uniform([9, 9], 0.3, &mut rng, &device));
+        let f64s = |t: Tensor<NdArray<f64>, 2>| -> Vec<f64> { t.into_data().to_vec().unwrap() };
+        let w: Vec<f64> = layer.depthwise.val().inner().into_data().to_vec().unwrap();
+        let t5 = f64s(layer.transform_5.val().inner());
+        let t3 = f64s(layer.transform_3.val().inner());
+
+        // Row-major products of small dense matrices.
+        let matmul = |a: &[f64], b: &[f64], n: usize, k: usize, m: usize| -> Vec<f64> {
+            let mut out = vec![0.0; n * m];
+            for i in 0..n {
+                for j in 0..m {
+                    out[i * m + j] = (0..k).map(|l| a[i * k + l] * b[l * m + j]).sum();
+                }
+            }
+            out
+        };
+        let transpose = |a: &[f64], n: usize, m: usize| -> Vec<f64> {
+            (0..m * n).map(|i| a[(i % n) * m + i / n]).collect()
+        };
+        // Index of centre entry p of a `side` kernel inside a `side + 2` one.
+        let centre = |p: usize, side: usize| (p / side + 1) * (side + 2) + p % side + 1;
+
+        let c5: Vec<f64> = (0..hidden * 25)
+            .map(|i| w[(i / 25) * 49 + centre(i % 25, 5)])
+            .collect();
+        let k5 = matmul(&c5, &t5, hidden, 25, 25);
+        for kernel in [5, 3] {
+            let target = uniform::<Ad, 4>([hidden, 1, kernel, kernel], 1.0, &mut rng, &device);
+            let target_values: Vec<f64> = target.clone().inner().into_data().to_vec().unwrap();
+            let loss = |layer: &OfaMbConv<Ad>| {
+                (layer.depthwise_kernel(kernel, hidden) - target.clone())
+                    .powi_scalar(2)
+                    .sum()
+                    .mul_scalar(0.5)
+            };
+            let grads = loss(&layer).backward();
+            let got_w: Vec<f64> = layer
+                .depthwise
+                .grad(&grads)
+                .unwrap()
+                .into_data()
+                .to_vec()
+                .unwrap();
+            let got_t5 = f64s(layer.transform_5.grad(&grads).unwrap());
+            let got_t3 = layer.transform_3.grad(&grads).map(f64s);
+
+            let (g5, want_t3) = if kernel == 5 {
+                let g: Vec<f64> = k5.iter().zip(&target_values).map(|(k, t)| k - t).collect();
+                (g, None)
+            } else {
+                let c3: Vec<f64> = (0..hidden * 9)
+                    .map(|i| k5[(i / 9) * 25 + centre(i % 9, 3)])
+                    .collect();
+                let k3 = matmul(&c3, &t3, hidden, 9, 9);
+                let g: Vec<f64> = k3.iter().zip(&target_values).map(|(k, t)| k - t).collect();
+                let dt3 = matmul(&transpose(&c3, hidden, 9), &g, 9, hidden, 9);
+                let dc3 = matmul(&g, &transpose(&t3, 9, 9), hidden, 9, 9);
+                let mut g5 = vec![0.0; hidden * 25];
+                for (i, d) in dc3.iter().enumerate() {
+                    g5[(i / 9) * 25 + centre(i % 9, 3)] = *d;
+                }
+                (g5, Some(dt3))
+            };
+            let want_t5 = matmul(&transpose(&c5, hidden, 25), &g5, 25, hidden, 25);
+            let dc5 = matmul(&g5, &transpose(&t5, 25, 25), hidden, 25, 25);
+            let mut want_w = vec![0.0; channels * 49];
+            for (i, d) in dc5.iter().enumerate() {
+                want_w[(i / 25) * 49 + centre(i % 25, 5)] = *d;
+            }
+
+            let close = |got: &[f64], want: &[f64], what: &str| {
+                assert_eq!(got.len(), want.len(), "{what}");
+                for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                    assert!(
+                        (g - w).abs() < 1e-12,
+                        "kernel {kernel}, {what}[{i}]: {g} vs {w}"
+                    );
+                }
+            };
+            close(&got_w, &want_w, "dW");
+            close(&got_t5, &want_t5, "dT5");
+            match (&got_t3, &want_t3) {
+                (Some(got), Some(want)) => close(got, want, "dT3"),
+                (got, None) => assert!(
+                    got.as_ref().is_none_or(|g| g.iter().all(|&v| v == 0.0)),
+                    "T3 takes no part in the 5x5 kernel"
+                ),
+                (None, Some(_)) => panic!("no gradient for T3 at kernel 3"),
+            }
+
+            // A central difference on a sample of T5 entries and of the 7x7 weights.
+            let value = |layer: &OfaMbConv<Ad>| -> f64 { loss(layer).into_scalar() };
+            let h = 1e-6;
+            for _ in 0..12 {
+                let e = rng.random_range(0..625);
+                let shifted = |delta: f64| {
+                    let mut moved = layer.clone();
+                    let mut t = t5.clone();
+                    t[e] += delta;
+                    moved.transform_5 = Param::from_tensor(Tensor::from_data(
+                        TensorData::new(t, [25, 25]),
+                        &device,
+                    ));
+                    value(&moved)
+                };
+                let numeric = (shifted(h) - shifted(-h)) / (2.0 * h);
+                assert!(
+                    (numeric - want_t5[e]).abs() < 1e-7,
+                    "T5[{e}]: {numeric} vs {}",
+                    want_t5[e]
+                );
+
+                let e = rng.random_range(0..channels * 49);
+                let shifted = |delta: f64| {
+                    let mut moved = layer.clone();
+                    let mut v = w.clone();
+                    v[e] += delta;
+                    moved.depthwise = Param::from_tensor(Tensor::from_data(
+                        TensorData::new(v, [channels, 1, 7, 7]),
+                        &device,
+                    ));
+                    value(&moved)
+                };
+                let numeric = (shifted(h) - shifted(-h)) / (2.0 * h);
+                assert!(
+                    (numeric - want_w[e]).abs() < 1e-7,
+                    "W[{e}]: {numeric} vs {}",
+                    want_w[e]
+                );
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use burn::backend::{Autodiff, NdArray};
 use burn::module::{AutodiffModule, Param};
-use burn::tensor::{Distribution, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use oxinas_core::seed::rng_from_seed;
 use oxinas_oneshot::petridish::candidates::candidate_inputs;
@@ -11,6 +11,7 @@ use oxinas_oneshot::petridish::{
     CandidateLayer, CostMeasure, LayerInput, LayerOp, MacroArchitecture, NetworkFrame,
     ParentWithCandidates, PetridishNetwork, PetridishSettings, run_petridish, stop_forward,
 };
+use oxinas_train::init::normal;
 use oxinas_train::{
     DataSettings, DatasetName, ForwardContext, ImageClassifier, NormMode, OptimizerSettings,
     TrainSettings, smoothed_cross_entropy,
@@ -39,9 +40,10 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 }
 
 fn images() -> Tensor<Ad, 4> {
-    Tensor::random(
+    normal(
         [6, 1, 8, 8],
-        Distribution::Normal(0.0, 1.0),
+        1.0,
+        &mut rng_from_seed(6),
         &Default::default(),
     )
 }

@@ -11,10 +11,11 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::AutodiffModule;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Distribution, Tensor};
 use oxinas_core::seed::rng_from_seed;
 use oxinas_spaces::Nb201Arch;
+use oxinas_train::init::normal;
 use oxinas_train::{Nb201Network, Nb201NetworkConfig, smoothed_cross_entropy};
 
 fn measure<B: AutodiffBackend>(
@@ -35,7 +36,7 @@ fn measure<B: AutodiffBackend>(
                 .with_nesterov(true),
         ))
         .init::<B, Nb201Network<B>>();
-    let x = Tensor::<B, 4>::random([batch, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+    let x: Tensor<B, 4> = normal([batch, 3, 32, 32], 1.0, &mut rng_from_seed(1), &device);
     let targets: Vec<usize> = (0..batch).map(|i| i % config.num_classes).collect();
     let mut step = |net: Nb201Network<B>| {
         let loss = smoothed_cross_entropy(net.forward(x.clone()), &targets, 0.0);

@@ -66,9 +66,11 @@ mod tests {
     use burn::backend::{Autodiff, NdArray};
     use burn::module::{AutodiffModule, Param};
     use burn::nn::BatchNormConfig;
-    use burn::tensor::{Distribution, Tensor, TensorData};
+    use burn::tensor::{Tensor, TensorData};
+    use oxinas_core::seed::rng_from_seed;
 
     use super::*;
+    use crate::init::{normal, uniform};
 
     type Ad = Autodiff<NdArray>;
 
@@ -89,8 +91,9 @@ mod tests {
     #[test]
     fn outputs_and_gradients_match_burns_batch_norm() {
         let device = Default::default();
-        let x = Tensor::<Ad, 4>::random([3, 4, 5, 6], Distribution::Normal(1.0, 2.0), &device);
-        let weights = Tensor::<Ad, 4>::random([3, 4, 5, 6], Distribution::Default, &device);
+        let mut rng = rng_from_seed(5);
+        let x = normal::<Ad, 4>([3, 4, 5, 6], 2.0, &mut rng, &device).add_scalar(1.0);
+        let weights = uniform::<Ad, 4>([3, 4, 5, 6], 1.0, &mut rng, &device);
         // Non-trivial scale and shift.
         let bn = BatchNorm {
             gamma: Param::from_tensor(Tensor::from_floats([0.5, 1.5, 2.0, 0.7], &device)),

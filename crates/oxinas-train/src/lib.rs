@@ -67,9 +67,7 @@ pub use nb360_evaluator::{
     Nb360Evaluator, Nb360EvaluatorError, Nb360EvaluatorSettings, WideResNetBaseline, metric_key,
     train_wide_resnet,
 };
-pub use npy_format::{
-    NPY_FILES, NpyArray, NpyDtype, images_from_npy, parse_npy, read_npy, read_npy_dir,
-};
+pub use npy_format::{NPY_FILES, images_from_npy, read_npy, read_npy_dir};
 pub use param_count::trainable_params;
 pub use relu_conv_bn::{
     ConvAxes, ConvShape, ReluConvBn, batch_norm, conv_along, conv_without_bias,

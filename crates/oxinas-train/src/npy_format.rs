@@ -1,241 +1,39 @@
 //! NumPy's `.npy` format, for users who keep their images and labels as
-//! arrays (`numpy.save`).
-//!
-//! A file is the magic `\x93NUMPY`, a format version (1.0, 2.0 or 3.0), the
-//! length of an ASCII header (`u16` in version 1, `u32` after), the header —
-//! a Python dict literal such as `{'descr': '<f4', 'fortran_order': False,
-//! 'shape': (60000, 28, 28), }` — and the values in the order it states.
-//! Only C order is read; Fortran-ordered arrays are refused with an error
-//! saying so.
+//! arrays (`numpy.save`), read by `oxinas-formats` (every format version,
+//! either byte order, C or Fortran order; gzip-compressed files too).
 
 use std::path::Path;
 
 use oxinas_core::DataError;
+use oxinas_formats::npy::parse_npy;
+use oxinas_formats::{ArrayData, NdArray};
 
 use crate::idx_format::read_maybe_gzip;
 use crate::image_dataset::{ImageDataset, ImageShape};
-
-/// The element types this reader understands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NpyDtype {
-    /// `u1`: unsigned bytes.
-    U8,
-    /// `i1`, `i2`, `i4`, `i8`: signed integers of that many bytes.
-    Int(usize),
-    /// `u2`, `u4`, `u8`: unsigned integers of that many bytes.
-    UInt(usize),
-    /// `f4`: 32-bit floats.
-    F32,
-    /// `f8`: 64-bit floats.
-    F64,
-}
-
-impl NpyDtype {
-    fn size(self) -> usize {
-        match self {
-            Self::U8 => 1,
-            Self::Int(n) | Self::UInt(n) => n,
-            Self::F32 => 4,
-            Self::F64 => 8,
-        }
-    }
-}
-
-/// An `.npy` array: its shape, element type and the values' bytes as stored
-/// (decoded one at a time, so a large `u1` image array is never widened).
-#[derive(Clone, Debug, PartialEq)]
-pub struct NpyArray {
-    /// Size of each dimension.
-    pub shape: Vec<usize>,
-    /// The element type in the file.
-    pub dtype: NpyDtype,
-    /// The values' little-endian bytes in C (row-major) order.
-    data: Vec<u8>,
-}
-
-impl NpyArray {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        self.data.len() / self.dtype.size()
-    }
-
-    /// Whether the array has no values.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// The values in C order, as `f64` (exact for every integer label and pixel).
-    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
-        let size = self.dtype.size();
-        self.data.chunks_exact(size).map(move |c| {
-            let mut wide = [0u8; 8];
-            wide[..size].copy_from_slice(c);
-            match self.dtype {
-                NpyDtype::U8 => f64::from(c[0]),
-                NpyDtype::UInt(_) => u64::from_le_bytes(wide) as f64,
-                NpyDtype::Int(n) => {
-                    // Sign-extend from n bytes.
-                    let shift = 64 - 8 * n as u32;
-                    ((i64::from_le_bytes(wide) << shift) >> shift) as f64
-                }
-                NpyDtype::F32 => f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                NpyDtype::F64 => f64::from_le_bytes(wide),
-            }
-        })
-    }
-}
 
 fn malformed(path: &Path, field: impl Into<String>, expected: impl Into<String>) -> DataError {
     DataError::malformed(path, field, expected)
 }
 
-/// The value of `key` in the header dict, as its literal text.
-fn header_value<'a>(path: &Path, header: &'a str, key: &str) -> Result<&'a str, DataError> {
-    let quoted = [format!("'{key}'"), format!("\"{key}\"")];
-    let start = quoted
-        .iter()
-        .find_map(|k| header.find(k.as_str()).map(|i| i + k.len()))
-        .ok_or_else(|| malformed(path, "header", format!("a '{key}' entry in {header:?}")))?;
-    let rest = header[start..].trim_start();
-    let rest = rest
-        .strip_prefix(':')
-        .ok_or_else(|| malformed(path, "header", format!("':' after '{key}' in {header:?}")))?
-        .trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')').map(|i| i + 1)
-    } else {
-        rest.find([',', '}'])
-    }
-    .ok_or_else(|| malformed(path, "header", format!("an end to '{key}' in {header:?}")))?;
-    Ok(rest[..end].trim())
-}
-
-fn parse_dtype(path: &Path, descr: &str) -> Result<NpyDtype, DataError> {
-    let text = descr.trim_matches(|c| c == '\'' || c == '"');
-    let expected = || {
-        malformed(
-            path,
-            "header 'descr'",
-            format!(
-                "a little-endian or byte-sized integer or float type (u1, i1-i8, u2-u8, f4, f8), found {descr}"
-            ),
-        )
-    };
-    let (order, kind) = text.split_at_checked(1).ok_or_else(expected)?;
-    let size: usize = kind
-        .get(1..)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(expected)?;
-    // Big-endian data is rare and would need byte swapping; refuse it clearly.
-    if order == ">" && size > 1 {
-        return Err(malformed(
-            path,
-            "header 'descr'",
-            format!("little-endian data ('<'), found big-endian {descr}"),
-        ));
-    }
-    if !matches!(order, "<" | "|" | "=") {
-        return Err(expected());
-    }
-    match (kind.as_bytes().first(), size) {
-        (Some(b'u'), 1) => Ok(NpyDtype::U8),
-        (Some(b'u'), 2 | 4 | 8) => Ok(NpyDtype::UInt(size)),
-        (Some(b'i'), 1 | 2 | 4 | 8) => Ok(NpyDtype::Int(size)),
-        (Some(b'f'), 4) => Ok(NpyDtype::F32),
-        (Some(b'f'), 8) => Ok(NpyDtype::F64),
-        _ => Err(expected()),
-    }
-}
-
-fn parse_shape(path: &Path, literal: &str) -> Result<Vec<usize>, DataError> {
-    let inner = literal
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(|| malformed(path, "header 'shape'", format!("a tuple, found {literal}")))?;
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.trim_end_matches('L').parse().map_err(|_| {
-                malformed(
-                    path,
-                    "header 'shape'",
-                    format!("whole numbers, found {literal}"),
-                )
-            })
-        })
-        .collect()
-}
-
-/// Parses `.npy` `bytes`; `path` names the source in errors.
-pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<NpyArray, DataError> {
-    const MAGIC: &[u8] = b"\x93NUMPY";
-    if !bytes.starts_with(MAGIC) || bytes.len() < 10 {
-        return Err(malformed(
-            path,
-            "magic",
-            "a file starting with \\x93NUMPY and a version (numpy.save output)",
-        ));
-    }
-    let (header_len, header_start) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        major => {
-            return Err(malformed(
-                path,
-                "version",
-                format!("format version 1, 2 or 3, found {major}.{}", bytes[7]),
-            ));
-        }
-    };
-    let data_start = header_start + header_len;
-    let header = bytes
-        .get(header_start..data_start)
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or_else(|| {
-            malformed(
-                path,
-                "header",
-                format!("{header_len} bytes of text after the version"),
-            )
-        })?;
-    let dtype = parse_dtype(path, header_value(path, header, "descr")?)?;
-    if header_value(path, header, "fortran_order")? != "False" {
-        return Err(malformed(
-            path,
-            "header 'fortran_order'",
-            "C order (save with numpy.ascontiguousarray first)",
-        ));
-    }
-    let shape = parse_shape(path, header_value(path, header, "shape")?)?;
-    let count: usize = shape.iter().product();
-    let data = &bytes[data_start..];
-    let size = dtype.size();
-    if data.len() != count * size {
-        return Err(malformed(
-            path,
-            "data",
-            format!(
-                "{count} values of {size} bytes for shape {shape:?} ({} bytes), found {} bytes",
-                count * size,
-                data.len()
-            ),
-        ));
-    }
-    Ok(NpyArray {
-        shape,
-        dtype,
-        data: data.to_vec(),
-    })
-}
-
 /// Reads an `.npy` file (gzip-compressed or plain).
-pub fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
-    parse_npy(path, &read_maybe_gzip(path)?)
+pub fn read_npy(path: &Path) -> Result<NdArray, DataError> {
+    Ok(parse_npy(&read_maybe_gzip(path)?, path)?)
+}
+
+/// The numeric values of `array` in C order as `f64` (exact for every
+/// integer label and pixel); `None` for object arrays.
+fn values(array: &NdArray) -> Option<Box<dyn Iterator<Item = f64> + '_>> {
+    Some(match &array.data {
+        ArrayData::Bool(v) => Box::new(v.iter().map(|&b| f64::from(u8::from(b)))),
+        ArrayData::U8(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+        ArrayData::I8(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+        ArrayData::I16(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+        ArrayData::I32(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+        ArrayData::I64(v) => Box::new(v.iter().map(|&x| x as f64)),
+        ArrayData::F32(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+        ArrayData::F64(v) => Box::new(v.iter().copied()),
+        ArrayData::Object(_) => return None,
+    })
 }
 
 /// Labelled images from an array of images and an array of labels.
@@ -249,9 +47,9 @@ pub fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
 /// unless given.
 pub fn images_from_npy(
     images_path: &Path,
-    images: &NpyArray,
+    images: &NdArray,
     labels_path: &Path,
-    labels: &NpyArray,
+    labels: &NdArray,
     num_classes: Option<usize>,
 ) -> Result<ImageDataset, DataError> {
     let layout_error = || {
@@ -301,15 +99,22 @@ pub fn images_from_npy(
             format!("[{n}] (one label per image), found {:?}", labels.shape),
         ));
     }
-    if matches!(labels.dtype, NpyDtype::F32 | NpyDtype::F64) {
-        return Err(malformed(
+    let label_iter = match &labels.data {
+        ArrayData::F32(_) | ArrayData::F64(_) | ArrayData::Object(_) => None,
+        _ => values(labels),
+    }
+    .ok_or_else(|| {
+        malformed(
             labels_path,
             "header 'descr'",
-            "an integer type for labels",
-        ));
-    }
+            format!(
+                "an integer type for labels, found {}",
+                labels.data.dtype_name()
+            ),
+        )
+    })?;
     let mut label_values = Vec::with_capacity(n);
-    for (i, l) in labels.values().enumerate() {
+    for (i, l) in label_iter.enumerate() {
         if !(0.0..=f64::from(u16::MAX)).contains(&l) {
             return Err(malformed(
                 labels_path,
@@ -319,9 +124,16 @@ pub fn images_from_npy(
         }
         label_values.push(l as u16);
     }
-    let floats = matches!(images.dtype, NpyDtype::F32 | NpyDtype::F64);
-    let mut pixels = Vec::with_capacity(images.len());
-    for (i, v) in images.values().enumerate() {
+    let floats = matches!(images.data, ArrayData::F32(_) | ArrayData::F64(_));
+    let pixel_iter = values(images).ok_or_else(|| {
+        malformed(
+            images_path,
+            "header 'descr'",
+            "a numeric type for images, found object",
+        )
+    })?;
+    let mut pixels = Vec::with_capacity(images.data.len());
+    for (i, v) in pixel_iter.enumerate() {
         let (valid, pixel) = if floats {
             ((0.0..=1.0).contains(&v), (v * 255.0).round())
         } else {

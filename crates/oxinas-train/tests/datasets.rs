@@ -270,6 +270,9 @@ fn fashion_mnist_from_debian_package() {
             std::env::var_os("CI").is_none(),
             "CI must install dataset-fashion-mnist"
         );
+        oxinas_testkit::skip_test(&format!(
+            "Fashion-MNIST not found in {FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)"
+        ));
         return;
     }
     let (train, test) = read_fashion_mnist(dir).unwrap();

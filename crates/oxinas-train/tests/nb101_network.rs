@@ -2,10 +2,11 @@
 //! 30,001 NAS-Bench-101 cells of the subset, and its networks run.
 
 use burn::backend::NdArray;
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::Tensor;
 use oxinas_benchmarks::Nb101Table;
 use oxinas_core::seed::rng_from_seed;
 use oxinas_spaces::Nb101Arch;
+use oxinas_train::init::uniform;
 use oxinas_train::{Nb101Network, Nb101NetworkConfig, trainable_params};
 
 #[test]
@@ -79,7 +80,7 @@ fn small_networks_give_one_logit_row_per_image() {
     let device = Default::default();
     let net = Nb101Network::<NdArray>::new(&config, &arch, &mut rng_from_seed(1), &device).unwrap();
     assert_eq!(trainable_params(&net), config.params(&arch));
-    let x = Tensor::<NdArray, 4>::random([2, 1, 8, 8], Distribution::Default, &device);
+    let x: Tensor<NdArray, 4> = uniform([2, 1, 8, 8], 1.0, &mut rng_from_seed(2), &device);
     let logits = net.forward(x);
     assert_eq!(logits.dims(), [2, 3]);
     let values: Vec<f32> = logits.into_data().to_vec().unwrap();
