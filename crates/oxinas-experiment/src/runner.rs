@@ -597,6 +597,7 @@ where
                     optimizer: label.clone(),
                     metric: report.label.clone(),
                     ours: ours.mean,
+                    standard_error: ours.std / (ours.count as f64).sqrt(),
                     reference,
                     tolerance: report.tolerance,
                 });
