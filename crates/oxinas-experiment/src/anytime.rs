@@ -1,5 +1,7 @@
 //! Anytime curves: mean and 95% confidence interval, over trials, of the
-//! incumbent's regret after each query and at each simulated time.
+//! incumbent's regret after each query and at each simulated time: the
+//! cumulative cost of a sequential search, the simulated wall-clock time
+//! (when each result arrived) of a search on a simulated cluster.
 //!
 //! Regret is measured against the best value any query of the run reached
 //! (validation) and the best test value of any incumbent of the run (test):
@@ -60,7 +62,7 @@ fn better(goal: Goal, a: f64, b: f64) -> f64 {
     }
 }
 
-/// The incumbent after one query: (cumulative cost, validation, test).
+/// The incumbent after one query: (simulated time, validation, test).
 type Step = (f64, Option<f64>, Option<f64>);
 
 /// Chooses the validation or the test value of a step.
@@ -78,7 +80,8 @@ pub(crate) struct AnytimeCurves {
     pub validation_by_query: Vec<Curve>,
     /// Test regret against query count.
     pub test_by_query: Vec<Curve>,
-    /// Validation regret against simulated seconds.
+    /// Validation regret against simulated seconds (wall-clock seconds on a
+    /// simulated cluster).
     pub validation_by_time: Vec<Curve>,
     /// Test regret against simulated seconds.
     pub test_by_time: Vec<Curve>,
@@ -102,7 +105,10 @@ pub(crate) fn anytime_curves(
                 steps: points
                     .iter()
                     .zip(&r.incumbent_test)
-                    .map(|(p, t)| (p.cumulative_cost, p.incumbent_validation, *t))
+                    .map(|(p, t)| {
+                        let time = p.wall_time.unwrap_or(p.cumulative_cost);
+                        (time, p.incumbent_validation, *t)
+                    })
                     .collect(),
             }
         })

@@ -42,6 +42,13 @@ pub struct SearchConfig {
     pub fidelity: u32,
     /// The budget of each trial.
     pub budget: Budget,
+    /// Simulated workers evaluating queries in parallel
+    /// ([`oxinas_optimizers::run_search_on_cluster`]): each query occupies a
+    /// worker for its recorded training time, results arrive in simulated
+    /// time order, a time budget limits simulated wall-clock time, and the
+    /// anytime figures are drawn against it. Unset: the sequential loop.
+    #[serde(default)]
+    pub workers: Option<usize>,
 }
 
 /// A benchmark metric reported for the architecture each trial returns.

@@ -99,13 +99,28 @@ pub(crate) fn draw_figures(
         ("validation regret", &curves.validation_by_time),
         ("test regret", &curves.test_by_time),
     ];
+    // On a simulated cluster time is wall-clock time, not summed cost.
+    let (time_axis, time_title) = match config.search.workers {
+        Some(workers) => {
+            let on = if workers == 1 {
+                "1 worker".to_owned()
+            } else {
+                format!("{workers} workers")
+            };
+            (
+                format!("simulated wall-clock seconds ({on})"),
+                format!("Anytime regret vs simulated wall-clock time ({on})"),
+            )
+        }
+        None => (
+            "simulated seconds".to_owned(),
+            "Anytime regret vs simulated time".to_owned(),
+        ),
+    };
     draw_both(&plots, "anytime_time", (1200, 500), |root| {
-        draw_panels(root, &config.name, "simulated seconds", &panels_time)
+        draw_panels(root, &config.name, &time_axis, &panels_time)
     })?;
-    files.push((
-        "Anytime regret vs simulated time".to_owned(),
-        "anytime_time".to_owned(),
-    ));
+    files.push((time_title, "anytime_time".to_owned()));
     draw_both(&plots, "pareto", (800, 550), |root| {
         draw_pareto(root, &config.name, &fronts, goal)
     })?;

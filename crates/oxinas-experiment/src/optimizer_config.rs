@@ -1,8 +1,10 @@
 use oxinas_core::{ConfigError, Fidelity, Optimizer};
+use oxinas_encodings::CategoricalChoices;
 use oxinas_optimizers::pareto::CostObjective;
 use oxinas_optimizers::{
-    Acquisition, CandidateGenerator, LocalSearch, ModelGuidedConfig, ModelGuidedSearch,
-    MultiObjectiveEvolution, RandomSearch, RegularizedEvolution, SuccessiveHalving,
+    Acquisition, AsynchronousSuccessiveHalving, CandidateGenerator, Dehb, DehbConfig, LocalSearch,
+    ModelGuidedConfig, ModelGuidedSearch, MultiObjectiveEvolution, RandomSearch,
+    RegularizedEvolution, SuccessiveHalving,
 };
 use oxinas_predictors::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, Gcn, GcnConfig,
@@ -66,6 +68,55 @@ pub enum OptimizerConfig {
         /// The rungs in epochs, ascending (default as for successive halving).
         #[serde(default)]
         fidelities: Option<Vec<u32>>,
+    },
+    /// Asynchronous successive halving (ASHA): promotes as soon as a rung's
+    /// finished results allow, never waiting for a full rung.
+    Asha {
+        /// Row label in reports (default `ASHA`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Reduction factor (default 3).
+        #[serde(default)]
+        eta: Option<usize>,
+        /// The rungs in epochs, ascending (default as for successive halving).
+        #[serde(default)]
+        fidelities: Option<Vec<u32>>,
+    },
+    /// Asynchronous Hyperband: ASHA brackets starting at each of
+    /// Hyperband's first rungs, asked in turn.
+    AsyncHyperband {
+        /// Row label in reports (default `async HB`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Reduction factor (default 3).
+        #[serde(default)]
+        eta: Option<usize>,
+        /// The rungs in epochs, ascending (default as for successive halving).
+        #[serde(default)]
+        fidelities: Option<Vec<u32>>,
+    },
+    /// DEHB: differential evolution in Hyperband's brackets, over the
+    /// space's categorical choices (its `categorical` encoding).
+    Dehb {
+        /// Row label in reports (default `DEHB`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Reduction factor (default 3).
+        #[serde(default)]
+        eta: Option<usize>,
+        /// The rungs in epochs, ascending (default as for successive halving).
+        #[serde(default)]
+        fidelities: Option<Vec<u32>>,
+        /// DE's mutation factor F (default 0.5).
+        #[serde(default)]
+        mutation_factor: Option<f64>,
+        /// Binomial crossover probability (default 0.5).
+        #[serde(default)]
+        crossover_probability: Option<f64>,
+        /// The space's all-one-hot, invertible encoding whose blocks are the
+        /// choices (default `categorical`).
+        #[serde(default)]
+        encoding: Option<String>,
     },
     /// Aging evolution over (validation error, cost), Pareto-ranked tournaments.
     MultiObjectiveEvolution {
@@ -358,6 +409,9 @@ impl OptimizerConfig {
             OptimizerConfig::LocalSearch { label } => label.as_deref().unwrap_or("LS"),
             OptimizerConfig::SuccessiveHalving { label, .. } => label.as_deref().unwrap_or("SH"),
             OptimizerConfig::Hyperband { label, .. } => label.as_deref().unwrap_or("HB"),
+            OptimizerConfig::Asha { label, .. } => label.as_deref().unwrap_or("ASHA"),
+            OptimizerConfig::AsyncHyperband { label, .. } => label.as_deref().unwrap_or("async HB"),
+            OptimizerConfig::Dehb { label, .. } => label.as_deref().unwrap_or("DEHB"),
             OptimizerConfig::MultiObjectiveEvolution { label, .. } => {
                 label.as_deref().unwrap_or("MO-REA")
             }
@@ -415,6 +469,57 @@ impl OptimizerConfig {
                 eta.unwrap_or(3),
                 seed,
             )?),
+            OptimizerConfig::Asha {
+                eta,
+                fidelities: configured,
+                ..
+            } => Box::new(AsynchronousSuccessiveHalving::new(
+                rungs(configured, fidelities, fidelity)?,
+                eta.unwrap_or(3),
+                seed,
+            )?),
+            OptimizerConfig::AsyncHyperband {
+                eta,
+                fidelities: configured,
+                ..
+            } => Box::new(AsynchronousSuccessiveHalving::hyperband(
+                rungs(configured, fidelities, fidelity)?,
+                eta.unwrap_or(3),
+                seed,
+            )?),
+            OptimizerConfig::Dehb {
+                eta,
+                fidelities: configured,
+                mutation_factor,
+                crossover_probability,
+                encoding,
+                ..
+            } => {
+                let defaults = DehbConfig::default();
+                let settings = DehbConfig {
+                    eta: eta.unwrap_or(defaults.eta),
+                    mutation_factor: mutation_factor.unwrap_or(defaults.mutation_factor),
+                    crossover_probability: crossover_probability
+                        .unwrap_or(defaults.crossover_probability),
+                };
+                let encoding =
+                    space.vector_encoding(encoding.as_deref().unwrap_or("categorical"))?;
+                let choices = CategoricalChoices::new(encoding).map_err(|e| {
+                    ConfigError::new(
+                        "encoding",
+                        format!(
+                            "DEHB on space {} needs its categorical choices: {e}",
+                            space.name()
+                        ),
+                    )
+                })?;
+                Box::new(Dehb::new(
+                    choices,
+                    rungs(configured, fidelities, fidelity)?,
+                    settings,
+                    seed,
+                )?)
+            }
             OptimizerConfig::MultiObjectiveEvolution {
                 population,
                 tournament,

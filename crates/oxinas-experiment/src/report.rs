@@ -69,6 +69,8 @@ pub struct ReferenceCheck {
     pub metric: String,
     /// Our mean.
     pub ours: f64,
+    /// The standard error of our mean: sample std / sqrt(trials).
+    pub standard_error: f64,
     /// The published mean.
     pub reference: f64,
     /// Largest acceptable absolute difference, if given.
@@ -144,7 +146,7 @@ impl ExperimentReport {
             return String::new();
         }
         let mut out = String::from(
-            "| optimizer | metric | ours | reference | difference | tolerance |\n|---|---|---:|---:|---:|---|\n",
+            "| optimizer | metric | ours | SE (ours) | reference | difference | tolerance |\n|---|---|---:|---:|---:|---:|---|\n",
         );
         for r in &self.references {
             let verdict = match (r.tolerance, r.within_tolerance()) {
@@ -154,10 +156,11 @@ impl ExperimentReport {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.2} | {:.2} | {:+.2} | {} |",
+                "| {} | {} | {:.2} | {:.3} | {:.2} | {:+.2} | {} |",
                 r.optimizer,
                 r.metric,
                 r.ours,
+                r.standard_error,
                 r.reference,
                 r.ours - r.reference,
                 verdict

@@ -56,6 +56,12 @@ pub(crate) struct FinishedTrial {
     pub queries: usize,
     /// The reported metrics of the returned architecture, in config order.
     pub metrics: Vec<Option<f64>>,
+    /// On a simulated cluster only, where results arrive out of ask order:
+    /// for each charged query in the order told, its index in ask order and
+    /// the simulated time its result arrived. The charged queries are then
+    /// these, not `0..queries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<Vec<(u64, f64)>>,
 }
 
 /// One evaluated query, as read back.

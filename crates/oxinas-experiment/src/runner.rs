@@ -11,7 +11,9 @@ use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
 use oxinas_core::{
     ConfigError, EvaluationError, Evaluator, Fidelity, GroundTruth, Proposal, data_root,
 };
-use oxinas_optimizers::{SearchError, SearchOutcome, StopReason, run_search_journaled};
+use oxinas_optimizers::{
+    SearchError, SearchOutcome, StopReason, run_search_journaled, run_search_on_cluster_journaled,
+};
 use oxinas_record::{CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds};
 use oxinas_spaces::{
     DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
@@ -253,6 +255,13 @@ fn validate(config: &ExperimentConfig, path: &Path) -> Result<(), ExperimentErro
             path,
             "optimizer",
             "at least one [[optimizer]] table is needed".into(),
+        ));
+    }
+    if config.search.workers == Some(0) {
+        return Err(setting_error(
+            path,
+            "search.workers",
+            "at least 1 simulated worker".into(),
         ));
     }
     if config.search.budget.is_unbounded() {
@@ -588,6 +597,7 @@ where
                     optimizer: label.clone(),
                     metric: report.label.clone(),
                     ours: ours.mean,
+                    standard_error: ours.std / (ours.count as f64).sqrt(),
                     reference,
                     tolerance: report.tolerance,
                 });
@@ -627,8 +637,14 @@ fn merge_trials(
     let mut done = BTreeMap::new();
     for (key, finished) in &journal.finished {
         let mut queries = journal.queries.remove(key).unwrap_or_default();
+        // Charged queries in the order told, with their arrival times on a
+        // simulated cluster.
+        let order: Vec<(u64, Option<f64>)> = match &finished.arrivals {
+            Some(arrivals) => arrivals.iter().map(|&(q, t)| (q, Some(t))).collect(),
+            None => (0..finished.queries as u64).map(|q| (q, None)).collect(),
+        };
         let mut told = Vec::with_capacity(finished.queries);
-        for q in 0..finished.queries as u64 {
+        for (q, arrived) in order {
             let Some((_, line)) = queries.remove(&q) else {
                 return Err(ExperimentError::Records {
                     path: journal_path.to_owned(),
@@ -645,9 +661,19 @@ fn merge_trials(
                     fidelity: line.fidelity,
                 },
                 line.evaluation.into(),
+                q,
+                arrived,
             ));
         }
-        let outcome = SearchOutcome::from_told(told, StopReason::Budget);
+        let outcome = if finished.arrivals.is_some() {
+            SearchOutcome::from_told_on_cluster(
+                told.into_iter()
+                    .map(|(p, e, q, t)| (p, e, q, t.unwrap_or_default())),
+                StopReason::Budget,
+            )
+        } else {
+            SearchOutcome::from_told(told.into_iter().map(|(p, e, ..)| (p, e)), StopReason::Budget)
+        };
         let seed = trial_seeds[finished.trial as usize];
         done.insert(*key, TrialRecord::merge(config, finished, seed, &outcome));
     }
@@ -725,14 +751,26 @@ where
             source,
         })?;
     let mut eval_rng = rng_from_seed(derive_seed(trial_seed, &[stream::EVALUATOR]));
-    let outcome: SearchOutcome<S::Arch> = run_search_journaled(
-        space,
-        evaluator,
-        optimizer.as_mut(),
-        config.search.budget,
-        &mut eval_rng,
-        &journal,
-    )
+    let budget = config.search.budget;
+    let outcome: SearchOutcome<S::Arch> = match config.search.workers {
+        None => run_search_journaled(
+            space,
+            evaluator,
+            optimizer.as_mut(),
+            budget,
+            &mut eval_rng,
+            &journal,
+        ),
+        Some(workers) => run_search_on_cluster_journaled(
+            space,
+            evaluator,
+            optimizer.as_mut(),
+            budget,
+            workers,
+            &mut eval_rng,
+            &journal,
+        ),
+    }
     .map_err(|source| match source {
         SearchError::Replay {
             query,
@@ -792,6 +830,13 @@ where
             trial,
             queries: outcome.history.len(),
             metrics,
+            arrivals: config.search.workers.map(|_| {
+                outcome
+                    .history
+                    .iter()
+                    .map(|q| (q.asked, q.wall_time))
+                    .collect()
+            }),
         },
         counts,
     ))

@@ -37,6 +37,9 @@ pub(crate) struct QueryPoint {
     pub validation: Option<f64>,
     pub cost: f64,
     pub cumulative_cost: f64,
+    /// Written only by searches on a simulated cluster.
+    #[serde(default)]
+    pub wall_time: Option<f64>,
     pub incumbent_validation: Option<f64>,
 }
 
@@ -91,8 +94,9 @@ impl TrialRecord {
                 validation: q.evaluation.observation.validation,
                 cost: q.evaluation.observation.cost_seconds,
                 cumulative_cost: q.cumulative_cost,
-                // Sequential and batched searches: wall time is the cumulative cost.
-                wall_time: None,
+                // Written on a simulated cluster only: elsewhere the wall time
+                // is the cumulative cost.
+                wall_time: finished.arrivals.as_ref().map(|_| q.wall_time),
                 incumbent: q.incumbent,
                 incumbent_validation: outcome.history[q.incumbent as usize]
                     .evaluation

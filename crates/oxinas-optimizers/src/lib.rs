@@ -42,7 +42,7 @@ pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
     run_search_batched_journaled, run_search_journaled,
 };
-pub use simulated_cluster::run_search_on_cluster;
+pub use simulated_cluster::{run_search_on_cluster, run_search_on_cluster_journaled};
 pub use successive_halving::SuccessiveHalving;
 
 // The README's example runs as a doctest.

@@ -11,8 +11,11 @@ use crate::query_journal::{DrawRecorder, QueryJournal, redraw};
 /// One evaluated query of a search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryRecord<A> {
-    /// Position of the query in the search, from 0.
+    /// Position of the query in the search (the order told), from 0.
     pub index: u64,
+    /// Position of the query in the order asked, from 0: `index` itself,
+    /// except on a simulated cluster, where results arrive out of order.
+    pub asked: u64,
     /// What the optimizer proposed.
     pub proposal: Proposal<A>,
     /// The full evaluation (the optimizer was told only its observation).
@@ -66,7 +69,26 @@ impl<A> SearchOutcome<A> {
         for (proposal, evaluation) in told {
             // The same sum, in the same order, as `BudgetMeter::charge`.
             seconds += evaluation.observation.cost_seconds;
-            push_record(&mut history, proposal, evaluation, seconds, seconds);
+            let asked = history.len() as u64;
+            push_record(&mut history, proposal, evaluation, asked, seconds, seconds);
+        }
+        Self { history, stop }
+    }
+
+    /// The outcome of a search on a simulated cluster whose charged queries
+    /// were `told` in this order, each with its position in ask order and
+    /// the simulated time its result arrived (see
+    /// [`crate::run_search_on_cluster`]).
+    pub fn from_told_on_cluster(
+        told: impl IntoIterator<Item = (Proposal<A>, Evaluation, u64, f64)>,
+        stop: StopReason,
+    ) -> Self {
+        let mut history = Vec::new();
+        let mut compute = 0.0;
+        for (proposal, evaluation, asked, arrived) in told {
+            // The same sum, in the same order, as the cluster loop's.
+            compute += evaluation.observation.cost_seconds;
+            push_record(&mut history, proposal, evaluation, asked, compute, arrived);
         }
         Self { history, stop }
     }
@@ -192,6 +214,7 @@ where
             &mut history,
             proposal,
             evaluation,
+            index,
             meter.seconds(),
             meter.seconds(),
         );
@@ -329,10 +352,13 @@ where
                 });
             }
             optimizer.tell(space, &proposal, &evaluation.observation);
+            // Told in the order asked.
+            let asked = history.len() as u64;
             push_record(
                 &mut history,
                 proposal,
                 evaluation,
+                asked,
                 meter.seconds(),
                 meter.seconds(),
             );
@@ -353,7 +379,7 @@ where
 /// Evaluates query `index`, or answers it from `journal` when recorded there
 /// (after checking that the search arrived at the same proposal and that the
 /// evaluator's generator gives the recorded draws, which it then has made).
-fn evaluate_query<S, E>(
+pub(crate) fn evaluate_query<S, E>(
     space: &S,
     evaluator: &E,
     journal: Option<&dyn QueryJournal<S::Arch>>,
@@ -419,6 +445,7 @@ pub(crate) fn push_record<A>(
     history: &mut Vec<QueryRecord<A>>,
     proposal: Proposal<A>,
     evaluation: Evaluation,
+    asked: u64,
     cumulative_cost: f64,
     wall_time: f64,
 ) {
@@ -437,6 +464,7 @@ pub(crate) fn push_record<A>(
     };
     history.push(QueryRecord {
         index,
+        asked,
         proposal,
         evaluation,
         cumulative_cost,

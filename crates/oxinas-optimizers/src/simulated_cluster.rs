@@ -2,8 +2,8 @@ use oxinas_core::{
     Budget, Evaluation, Evaluator, Optimizer, OptimizerError, Proposal, RngCore, SearchSpace,
 };
 
-use crate::search_loop::push_record;
-use crate::{SearchError, SearchOutcome, StopReason};
+use crate::search_loop::{evaluate_query, push_record};
+use crate::{QueryJournal, SearchError, SearchOutcome, StopReason};
 
 /// A query running on a simulated worker.
 struct Running<A> {
@@ -47,6 +47,50 @@ where
     S: SearchSpace,
     E: Evaluator<S::Arch> + ?Sized,
 {
+    cluster_search(space, evaluator, optimizer, budget, workers, eval_rng, None)
+}
+
+/// [`run_search_on_cluster`] with a journal: each evaluation is handed to
+/// `journal` as it is made, indexed in ask order, and queries the journal
+/// already holds are answered from it (see [`QueryJournal`]). The outcome is
+/// the one [`run_search_on_cluster`] would give.
+pub fn run_search_on_cluster_journaled<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    workers: usize,
+    eval_rng: &mut dyn RngCore,
+    journal: &dyn QueryJournal<S::Arch>,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
+    cluster_search(
+        space,
+        evaluator,
+        optimizer,
+        budget,
+        workers,
+        eval_rng,
+        Some(journal),
+    )
+}
+
+fn cluster_search<S, E>(
+    space: &S,
+    evaluator: &E,
+    optimizer: &mut dyn Optimizer<S>,
+    budget: Budget,
+    workers: usize,
+    eval_rng: &mut dyn RngCore,
+    journal: Option<&dyn QueryJournal<S::Arch>>,
+) -> Result<SearchOutcome<S::Arch>, SearchError>
+where
+    S: SearchSpace,
+    E: Evaluator<S::Arch> + ?Sized,
+{
     if budget.is_unbounded() {
         return Err(SearchError::UnboundedBudget);
     }
@@ -76,12 +120,8 @@ where
                 }
                 Err(e) => return Err(e.into()),
             };
-            let evaluation = evaluator
-                .evaluate(&proposal.arch, proposal.fidelity, eval_rng)
-                .map_err(|source| SearchError::Evaluation {
-                    arch: space.format(&proposal.arch),
-                    source,
-                })?;
+            let evaluation =
+                evaluate_query(space, evaluator, journal, asked, &proposal, eval_rng)?;
             running.push(Running {
                 finish: now + evaluation.observation.cost_seconds,
                 asked,
@@ -108,7 +148,14 @@ where
             let job = running.swap_remove(k);
             compute += job.evaluation.observation.cost_seconds;
             optimizer.tell(space, &job.proposal, &job.evaluation.observation);
-            push_record(&mut history, job.proposal, job.evaluation, compute, now);
+            push_record(
+                &mut history,
+                job.proposal,
+                job.evaluation,
+                job.asked,
+                compute,
+                now,
+            );
             if budget.queries.is_some_and(|q| history.len() as u64 >= q) {
                 return outcome(history, StopReason::Budget);
             }
