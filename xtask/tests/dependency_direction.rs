@@ -175,7 +175,10 @@ fn the_architecture_document_names_every_dependency_of_every_crate() {
         .filter(|n| n.starts_with("oxinas-"))
         .collect();
     let documented: BTreeSet<String> = rows.keys().cloned().collect();
-    assert_eq!(documented, libraries, "crates with a row in the layout block");
+    assert_eq!(
+        documented, libraries,
+        "crates with a row in the layout block"
+    );
     for (name, listed) in &rows {
         assert_eq!(
             &graph.direct_workspace_deps(name),

@@ -672,7 +672,10 @@ fn merge_trials(
                 StopReason::Budget,
             )
         } else {
-            SearchOutcome::from_told(told.into_iter().map(|(p, e, ..)| (p, e)), StopReason::Budget)
+            SearchOutcome::from_told(
+                told.into_iter().map(|(p, e, ..)| (p, e)),
+                StopReason::Budget,
+            )
         };
         let seed = trial_seeds[finished.trial as usize];
         done.insert(*key, TrialRecord::merge(config, finished, seed, &outcome));

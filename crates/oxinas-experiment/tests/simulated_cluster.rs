@@ -210,7 +210,11 @@ fn a_cluster_run_killed_mid_trial_resumes_with_the_uninterrupted_records() {
     let journal = std::fs::read_to_string(killed.join("results.jsonl")).unwrap();
     assert!(journal.lines().count() >= 50, "{}", journal.lines().count());
     run(CLUSTER, &killed, 2);
-    for file in ["trajectories.jsonl", "trials.jsonl", "plots/anytime_time.svg"] {
+    for file in [
+        "trajectories.jsonl",
+        "trials.jsonl",
+        "plots/anytime_time.svg",
+    ] {
         let a = std::fs::read(whole.join(file)).unwrap();
         let b = std::fs::read(killed.join(file)).unwrap();
         assert!(a == b, "{file} differs after resume");

@@ -120,8 +120,7 @@ where
                 }
                 Err(e) => return Err(e.into()),
             };
-            let evaluation =
-                evaluate_query(space, evaluator, journal, asked, &proposal, eval_rng)?;
+            let evaluation = evaluate_query(space, evaluator, journal, asked, &proposal, eval_rng)?;
             running.push(Running {
                 finish: now + evaluation.observation.cost_seconds,
                 asked,
