@@ -139,10 +139,10 @@ fn cluster_runs_are_identical_for_any_thread_count_and_report_wall_time() {
             line["optimizer"].as_str().unwrap().to_owned(),
             line["trial"].as_u64().unwrap(),
         );
-        if let Some((o, t, previous)) = &last {
-            if (o.as_str(), *t) == (key.0.as_str(), key.1) {
-                assert!(wall >= *previous, "{line}");
-            }
+        if let Some((o, t, previous)) = &last
+            && (o.as_str(), *t) == (key.0.as_str(), key.1)
+        {
+            assert!(wall >= *previous, "{line}");
         }
         if line["cumulative_cost"].as_f64().unwrap() > wall {
             beyond += 1;

@@ -174,7 +174,7 @@ mod tests {
             let total: f64 = z.iter().map(|z| z.exp()).sum();
             let p: Vec<f64> = z.iter().map(|z| z.exp() / total).collect();
             let entropy: f64 = -p.iter().map(|p| p * p.ln()).sum::<f64>();
-            let mut grad = vec![0.0; NB201_OPS];
+            let mut grad = [0.0; NB201_OPS];
             for op in arch.ops {
                 let a = Nb201Op::ALL.iter().position(|&o| o == op).unwrap();
                 for (k, (g, &pk)) in grad.iter_mut().zip(&p).enumerate() {
