@@ -94,7 +94,7 @@ fn key_of(line: &str) -> Option<&str> {
 /// `existing` (the current `RESULTS.md`, or `""`) with the generated part
 /// rewritten: rows and details of `reports` replace those of the same case,
 /// the others are kept, and everything is ordered as `order` (unknown names
-/// last). The hand-written part above [`GENERATED_MARKER`] is kept as is.
+/// last). The hand-written part above `GENERATED_MARKER` is kept as is.
 pub fn merge_results_file(
     existing: &str,
     machine: &Machine,

@@ -14,7 +14,7 @@ use oxinas_experiment::{
 pub struct ExperimentArgs {
     /// The experiment config (TOML).
     config: PathBuf,
-    /// Run directory (default: runs/<name>).
+    /// Run directory (default: runs/NAME, NAME from the config).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.

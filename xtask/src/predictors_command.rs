@@ -26,7 +26,7 @@ use serde::Deserialize;
 pub struct PredictorsArgs {
     /// The study config (TOML).
     config: PathBuf,
-    /// Run directory (default: runs/<name>).
+    /// Run directory (default: runs/NAME, NAME from the config).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override the number of trials (quick checks).
