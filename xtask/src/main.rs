@@ -8,6 +8,7 @@ mod experiment_command;
 mod nb360_command;
 mod predictors_command;
 mod ranks_command;
+mod readme_command;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -38,6 +39,8 @@ enum Command {
     /// Average ranks of optimizers across recorded runs (NAS-Bench-Suite style), with a Friedman
     /// test, a critical-difference diagram and paired-seed Wilcoxon tests.
     Ranks(ranks_command::RanksArgs),
+    /// Regenerate the result tables marked in README.md and docs/*.md from their configs.
+    Readme(readme_command::ReadmeArgs),
 }
 
 fn main() -> Result<()> {
@@ -49,5 +52,6 @@ fn main() -> Result<()> {
         Command::Nb360(args) => nb360_command::run(args),
         Command::Predictors(args) => predictors_command::run(args),
         Command::Ranks(args) => ranks_command::run(args),
+        Command::Readme(args) => readme_command::run(args),
     }
 }

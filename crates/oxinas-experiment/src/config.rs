@@ -62,6 +62,10 @@ pub struct ReportMetric {
     /// Published means to compare with, by optimizer label.
     #[serde(default)]
     pub reference: BTreeMap<String, f64>,
+    /// The published standard deviations of those means, by optimizer label
+    /// (shown next to them in generated tables).
+    #[serde(default)]
+    pub reference_std: BTreeMap<String, f64>,
     /// Largest acceptable absolute difference from the reference mean.
     #[serde(default)]
     pub tolerance: Option<f64>,

@@ -33,6 +33,12 @@ pub(crate) fn resolved_nb360_settings(
 }
 
 /// The data files the config's benchmark reads, for the manifest's checksums.
+/// The benchmark data files `config` (read from `config_path`) needs, as
+/// absolute paths under the data root (`OXINAS_DATA`).
+pub fn config_data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<PathBuf> {
+    data_files(config, config_path)
+}
+
 pub(crate) fn data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<PathBuf> {
     // Benchmarks without an entry here are recorded without data files.
     #[allow(unreachable_patterns)]

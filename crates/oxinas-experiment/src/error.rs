@@ -114,6 +114,16 @@ pub enum ExperimentError {
         /// What is wrong.
         message: String,
     },
+    /// A Markdown file's generated blocks are malformed.
+    #[error("{}, line {line}: {message}", path.display())]
+    Document {
+        /// The Markdown file.
+        path: PathBuf,
+        /// The 1-based line at fault.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// Submitting or following the Slurm job failed.
     #[error("slurm executor: {message}")]
     Slurm {

@@ -47,6 +47,7 @@ mod enas_run;
 mod error;
 mod executor_config;
 mod figures;
+mod generated_block;
 mod model_space;
 mod ofa_run;
 mod oneshot_run;
@@ -76,8 +77,10 @@ pub use benchmark_config::{
 };
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use critical_difference::{ALPHA, CriticalDifference};
+pub use data_files::config_data_files;
 pub use error::ExperimentError;
 pub use executor_config::{ExecutorConfig, SlurmConfig};
+pub use generated_block::{GeneratedBlock, find_generated_blocks, replace_generated_blocks};
 pub use model_space::ModelSpace;
 pub use ofa_run::{OfaRunConfig, OfaRunError, load_ofa_config, parse_ofa_config};
 pub use oneshot_run::{OneShotOptions, OneShotSummary, oneshot_method, run_oneshot_config};

@@ -73,6 +73,8 @@ pub struct ReferenceCheck {
     pub standard_error: f64,
     /// The published mean.
     pub reference: f64,
+    /// The published standard deviation, where the config gives it.
+    pub reference_std: Option<f64>,
     /// Largest acceptable absolute difference, if given.
     pub tolerance: Option<f64>,
 }
@@ -112,6 +114,67 @@ impl ExperimentReport {
                         let _ = write!(out, " {m:.2} |");
                     }
                     None => out.push_str(" n/a |"),
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table of README.md and docs (see [`crate::find_generated_blocks`]):
+    /// per optimizer its mean queries and each metric as mean ± std over
+    /// trials, labelled `(oxinas)`, followed by a `(paper)` row of the
+    /// published values where the config gives references.
+    pub fn comparison_markdown(&self) -> String {
+        let mut out = String::from("| optimizer | queries |");
+        for label in &self.metric_labels {
+            let _ = write!(out, " {label} |");
+        }
+        out.push_str("\n|---|---:|");
+        out.push_str(&"---:|".repeat(self.metric_labels.len()));
+        out.push('\n');
+        for row in &self.optimizers {
+            let published: Vec<Option<&ReferenceCheck>> = self
+                .metric_labels
+                .iter()
+                .map(|metric| {
+                    self.references
+                        .iter()
+                        .find(|r| r.optimizer == row.label && &r.metric == metric)
+                })
+                .collect();
+            let suffix = if published.iter().any(Option::is_some) {
+                " (oxinas)"
+            } else {
+                ""
+            };
+            let _ = write!(out, "| {}{suffix} | {:.1} |", row.label, row.queries.mean);
+            for metric in &row.metrics {
+                match metric {
+                    Some(m) => {
+                        let _ = write!(out, " {:.2} ± {:.2} |", m.mean, m.std);
+                    }
+                    None => out.push_str(" n/a |"),
+                }
+            }
+            out.push('\n');
+            if suffix.is_empty() {
+                continue;
+            }
+            let _ = write!(out, "| {} (paper) | |", row.label);
+            for reference in &published {
+                match reference {
+                    Some(ReferenceCheck {
+                        reference,
+                        reference_std: Some(std),
+                        ..
+                    }) => {
+                        let _ = write!(out, " {reference:.2} ± {std:.2} |");
+                    }
+                    Some(r) => {
+                        let _ = write!(out, " {:.2} |", r.reference);
+                    }
+                    None => out.push_str(" |"),
                 }
             }
             out.push('\n');

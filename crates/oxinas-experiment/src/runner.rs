@@ -297,6 +297,18 @@ fn validate(config: &ExperimentConfig, path: &Path) -> Result<(), ExperimentErro
                 ));
             }
         }
+        for name in report.reference_std.keys() {
+            if !report.reference.contains_key(name) {
+                return Err(setting_error(
+                    path,
+                    "report.reference_std",
+                    format!(
+                        "`{name}` (in report `{}`) has a published std but no published mean in `reference`",
+                        report.label
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -599,6 +611,7 @@ where
                     ours: ours.mean,
                     standard_error: ours.std / (ours.count as f64).sqrt(),
                     reference,
+                    reference_std: report.reference_std.get(label).copied(),
                     tolerance: report.tolerance,
                 });
             }
