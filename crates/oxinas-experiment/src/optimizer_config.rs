@@ -85,9 +85,9 @@ pub enum OptimizerConfig {
     /// NPENAS: predictor-guided evolution (NPENAS-BO with `acquisition =
     /// "its"`, the default; NPENAS-NP with `acquisition = "mean"`).
     Npenas(ModelGuidedSettings),
-    /// BONAS: a GCN embedding with a Bayesian linear regression head (the
-    /// GCN retrained every few fits, the head every fit), a random candidate
-    /// pool, expected improvement.
+    /// BONAS: the global node's embedding from a 4-layer GCN with batch
+    /// norm under a Bayesian sigmoid regression, a random candidate pool,
+    /// the upper confidence bound `E + 0.5 sd`.
     Bonas(ModelGuidedSettings),
 }
 
@@ -102,7 +102,7 @@ pub struct ModelGuidedSettings {
     /// Random architectures before the first fit (t0; default 10).
     #[serde(default)]
     pub initial: Option<usize>,
-    /// Architectures evaluated per fit (k; default 10).
+    /// Architectures evaluated per fit (k; default 10, BONAS 5).
     #[serde(default)]
     pub batch: Option<usize>,
     /// Candidates per fit (c; BANANAS and NPENAS 100, BONAS 1000).
@@ -136,7 +136,7 @@ pub struct ModelGuidedSettings {
     #[serde(default)]
     pub predictor: Option<String>,
     /// `gcn_blr`: retrain the GCN on every n-th fit and only the BLR head
-    /// in between (default 5).
+    /// in between (default 1: every fit, as BONAS's code does).
     #[serde(default)]
     pub retrain_every: Option<usize>,
     /// Networks in the MLP ensemble (default 5).
@@ -282,11 +282,15 @@ impl ModelGuidedSettings {
                         .map_err(predictor_error)?,
                 )),
                 kind @ ("gcn" | "gcn_blr") => {
-                    let defaults = GcnConfig::default();
+                    let defaults = if kind == "gcn_blr" {
+                        GcnConfig::bonas()
+                    } else {
+                        GcnConfig::default()
+                    };
                     let gcn = GcnConfig {
                         epochs: self.epochs.unwrap_or(defaults.epochs),
                         blr_head: kind == "gcn_blr",
-                        retrain_every: self.retrain_every.unwrap_or(5),
+                        retrain_every: self.retrain_every.unwrap_or(defaults.retrain_every),
                         ..defaults
                     };
                     Box::new(GraphEncodedPredictor::new(

@@ -86,15 +86,18 @@ impl ModelGuidedConfig {
         }
     }
 
-    /// BONAS (Shi et al. 2020): a pool of random candidates per iteration,
-    /// ranked by expected improvement under a Bayesian linear regression
-    /// head, the top 10 evaluated.
+    /// BONAS (Shi et al. 2020) with its authors' defaults
+    /// (`BO_tools/runner.py`): 10 random architectures, then per iteration
+    /// a pool of 1,000 random candidates ranked by the upper confidence
+    /// bound `E + 0.5 sd` of the Bayesian sigmoid regression
+    /// (`optimizer_gcn.get_ucb`; the surrogate predicts those moments), the
+    /// top 5 evaluated.
     pub fn bonas() -> Self {
         Self {
             initial: 10,
-            batch: 10,
+            batch: 5,
             generator: CandidateGenerator::RandomPool { candidates: 1000 },
-            acquisition: Acquisition::ExpectedImprovement,
+            acquisition: Acquisition::UpperConfidenceBound { beta: 0.5 },
         }
     }
 
