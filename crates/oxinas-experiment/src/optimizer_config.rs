@@ -108,10 +108,10 @@ pub struct ModelGuidedSettings {
     /// Candidates per fit (c; BANANAS and NPENAS 100, BONAS 1000).
     #[serde(default)]
     pub candidates: Option<usize>,
-    /// Best architectures mutated into candidates (x; BANANAS 2, NPENAS 10).
+    /// Best architectures mutated into candidates (x; BANANAS 1, NPENAS 10).
     #[serde(default)]
     pub parents: Option<usize>,
-    /// Largest number of mutations per candidate (BANANAS 3, NPENAS 1).
+    /// Largest number of mutations per candidate (default 1).
     #[serde(default)]
     pub max_edits: Option<usize>,
     /// `mutation` (mutate the best) or `random` (a random pool).
@@ -148,7 +148,7 @@ pub struct ModelGuidedSettings {
     /// Units per hidden layer (default 20).
     #[serde(default)]
     pub width: Option<usize>,
-    /// Training epochs per fit (default 200 for `mlp_ensemble`, 100 for the
+    /// Training epochs per fit (default 150 for `mlp_ensemble`, 100 for the
     /// GCNs).
     #[serde(default)]
     pub epochs: Option<usize>,

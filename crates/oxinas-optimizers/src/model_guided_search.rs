@@ -17,7 +17,11 @@ use crate::Acquisition;
 pub enum CandidateGenerator {
     /// Mutate the `parents` best architectures evaluated so far,
     /// `candidates / parents` children each, each child 1 to `max_edits`
-    /// successive mutations away from its parent (BANANAS, NPENAS).
+    /// successive mutations away from its parent (BANANAS, NPENAS). Children
+    /// already evaluated or already among the candidates are dropped; while
+    /// fewer than `candidates` remain, the next-best architectures are
+    /// mutated too, up to `5 * parents` of them (BANANAS's
+    /// `patience_factor`).
     MutateBest {
         /// How many of the best architectures are mutated.
         parents: usize,
@@ -47,18 +51,21 @@ pub struct ModelGuidedConfig {
 }
 
 impl ModelGuidedConfig {
-    /// BANANAS (White et al. 2021, Algorithm 1) with the defaults of its NB201
-    /// experiments: 10 random architectures, then per iteration 100
-    /// candidates mutated from the 2 best, ranked by independent Thompson
-    /// sampling, the top 10 evaluated.
+    /// BANANAS (White et al. 2021, Algorithm 1) with the defaults of its
+    /// reference code (naszilla/bananas, `nas_algorithms.bananas` and
+    /// `data.get_candidates`): 10 random architectures, then per iteration
+    /// 100 candidates, each one mutation (the space's, at mutation rate 1)
+    /// of the best architecture (the next best too while duplicates leave
+    /// fewer than 100), ranked by independent Thompson sampling, the top 10
+    /// evaluated.
     pub fn bananas() -> Self {
         Self {
             initial: 10,
             batch: 10,
             generator: CandidateGenerator::MutateBest {
-                parents: 2,
+                parents: 1,
                 candidates: 100,
-                max_edits: 3,
+                max_edits: 1,
             },
             acquisition: Acquisition::ThompsonSampling,
         }
@@ -147,6 +154,11 @@ impl ModelGuidedConfig {
 
 /// Draws of a new random architecture before a space counts as exhausted.
 const MAX_SAMPLE_DRAWS: usize = 10_000;
+
+/// How many times `parents` best architectures candidate generation may
+/// mutate before giving up on reaching `candidates` (BANANAS's
+/// `patience_factor`).
+const PATIENCE_FACTOR: usize = 5;
 
 /// Model-guided search: BANANAS, NPENAS and BONAS share this loop.
 ///
@@ -245,13 +257,16 @@ impl<A: Clone + Eq + Hash + Send + Sync> ModelGuidedSearch<A> {
                 let mut order: Vec<usize> = (0..self.evaluated.len()).collect();
                 // Best first; earlier evaluations win ties.
                 order.sort_by(|&i, &j| self.evaluated[j].1.total_cmp(&self.evaluated[i].1));
-                let parents: Vec<A> = order
+                let per_parent = candidates / parents;
+                let pool: Vec<A> = order
                     .iter()
-                    .take(parents)
+                    .take(parents * PATIENCE_FACTOR)
                     .map(|&i| self.evaluated[i].0.clone())
                     .collect();
-                let per_parent = candidates / parents.len().max(1);
-                for parent in &parents {
+                for parent in &pool {
+                    if out.len() >= candidates {
+                        break;
+                    }
                     for _ in 0..per_parent {
                         let edits = self.rng.random_range(1..=max_edits);
                         let mut child = space.mutate(parent, &mut self.rng);

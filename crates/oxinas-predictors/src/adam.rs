@@ -14,10 +14,20 @@ pub(crate) struct Adam {
 impl Adam {
     /// Adam with the usual betas (0.9, 0.999).
     pub(crate) fn new(n: usize, lr: f64) -> Self {
+        Self::with_beta2(n, lr, 0.999)
+    }
+
+    /// Adam with beta1 0.9 and the given beta2 (BANANAS's Keras setup: 0.99).
+    pub(crate) fn with_beta2(n: usize, lr: f64, beta2: f64) -> Self {
+        Self::with_betas(n, lr, 0.9, beta2)
+    }
+
+    /// Adam with both decay rates given (NPENAS: 0 and 0.9).
+    pub(crate) fn with_betas(n: usize, lr: f64, beta1: f64, beta2: f64) -> Self {
         Self {
             lr,
-            beta1: 0.9,
-            beta2: 0.999,
+            beta1,
+            beta2,
             m: vec![0.0; n],
             v: vec![0.0; n],
             t: 0,
