@@ -6,7 +6,7 @@ use oxinas_optimizers::{
 };
 use oxinas_predictors::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, Gcn, GcnConfig,
-    GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
+    Gin, GinConfig, GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
 };
 use serde::Deserialize;
 
@@ -82,8 +82,10 @@ pub enum OptimizerConfig {
     /// BANANAS: an ensemble of meta neural networks on a path encoding,
     /// candidates mutated from the best, independent Thompson sampling.
     Bananas(ModelGuidedSettings),
-    /// NPENAS: predictor-guided evolution (NPENAS-BO with `acquisition =
-    /// "its"`, the default; NPENAS-NP with `acquisition = "mean"`).
+    /// NPENAS: predictor-guided evolution with a GIN predictor (NPENAS-BO
+    /// with `acquisition = "its"`, the default: a Gaussian output; NPENAS-NP
+    /// with `acquisition = "mean"`: a sigmoid output trained by squared
+    /// error).
     Npenas(ModelGuidedSettings),
     /// BONAS: the global node's embedding from a 4-layer GCN with batch
     /// norm under a Bayesian sigmoid regression, a random candidate pool,
@@ -108,7 +110,7 @@ pub struct ModelGuidedSettings {
     /// Candidates per fit (c; BANANAS and NPENAS 100, BONAS 1000).
     #[serde(default)]
     pub candidates: Option<usize>,
-    /// Best architectures mutated into candidates (x; BANANAS 1, NPENAS 10).
+    /// Best architectures mutated into candidates (x; default 1).
     #[serde(default)]
     pub parents: Option<usize>,
     /// Largest number of mutations per candidate (default 1).
@@ -128,11 +130,12 @@ pub struct ModelGuidedSettings {
     /// has).
     #[serde(default)]
     pub encoding: Option<String>,
-    /// The space's graph encoding by name, for `gcn` and `gcn_blr` (default
-    /// `gcn_bonas`).
+    /// The space's graph encoding by name, for `gcn`, `gcn_blr` and `gin`
+    /// (default `gcn_raw` for `gin`, else `gcn_bonas`).
     #[serde(default)]
     pub graph_encoding: Option<String>,
-    /// `mlp_ensemble` (BANANAS, NPENAS), `gcn_blr` (BONAS), `gcn` or `blr`.
+    /// `mlp_ensemble` (BANANAS), `gin` (NPENAS), `gcn_blr` (BONAS's GCN and
+    /// Bayesian sigmoid regression), `gcn` or `blr`.
     #[serde(default)]
     pub predictor: Option<String>,
     /// `gcn_blr`: retrain the GCN on every n-th fit and only the BLR head
@@ -149,7 +152,7 @@ pub struct ModelGuidedSettings {
     #[serde(default)]
     pub width: Option<usize>,
     /// Training epochs per fit (default 150 for `mlp_ensemble`, 100 for the
-    /// GCNs).
+    /// GCNs, 1,000 for `gin` under NPENAS-BO and 300 under NPENAS-NP).
     #[serde(default)]
     pub epochs: Option<usize>,
 }
@@ -253,10 +256,11 @@ impl ModelGuidedSettings {
         }
         };
         let graph_encoding =
-            || space.graph_encoding(self.graph_encoding.as_deref().unwrap_or("gcn_bonas"));
+            |default: &str| space.graph_encoding(self.graph_encoding.as_deref().unwrap_or(default));
         let default_predictor = match method {
             Method::Bonas => "gcn_blr",
-            Method::Bananas | Method::Npenas => "mlp_ensemble",
+            Method::Npenas => "gin",
+            Method::Bananas => "mlp_ensemble",
         };
         let predictor_error =
             |e: oxinas_predictors::PredictorError| ConfigError::new("predictor", e.to_string());
@@ -294,14 +298,29 @@ impl ModelGuidedSettings {
                         ..defaults
                     };
                     Box::new(GraphEncodedPredictor::new(
-                        graph_encoding()?,
+                        graph_encoding("gcn_bonas")?,
                         Gcn::new(gcn, seed).map_err(predictor_error)?,
+                    ))
+                }
+                "gin" => {
+                    let defaults = if acquisition == Acquisition::Mean {
+                        GinConfig::npenas_np()
+                    } else {
+                        GinConfig::npenas_bo()
+                    };
+                    let gin = GinConfig {
+                        epochs: self.epochs.unwrap_or(defaults.epochs),
+                        ..defaults
+                    };
+                    Box::new(GraphEncodedPredictor::new(
+                        graph_encoding("gcn_raw")?,
+                        Gin::new(gin, seed).map_err(predictor_error)?,
                     ))
                 }
                 other => {
                     return Err(ConfigError::new(
                         "predictor",
-                        format!("one of mlp_ensemble, gcn_blr, gcn, blr; got `{other}`"),
+                        format!("one of mlp_ensemble, gin, gcn_blr, gcn, blr; got `{other}`"),
                     ));
                 }
             };

@@ -71,17 +71,19 @@ impl ModelGuidedConfig {
         }
     }
 
-    /// NPENAS (Wei et al. 2022): evolution whose offspring are chosen by a
-    /// predictor. Each iteration the 10 best architectures (the population's
-    /// parents) produce 10 one-edit mutants each, and the predictor picks the
-    /// 10 to evaluate: by Thompson sampling from its uncertainty (NPENAS-BO,
-    /// `with_uncertainty`) or by its mean (NPENAS-NP).
+    /// NPENAS (Wei et al. 2022) with its authors' defaults (auroua/NPENASv1,
+    /// `nas_lib/algos/predictor.py`, `configs.py`): 10 random
+    /// architectures, then per iteration 100 candidates, each one mutation
+    /// of the best architecture (the next best too while duplicates leave
+    /// fewer than 100), ranked by a sample from the GIN predictor's Gaussian
+    /// (NPENAS-BO, `with_uncertainty`) or by the predicted mean
+    /// (NPENAS-NP), the top 10 evaluated.
     pub fn npenas(with_uncertainty: bool) -> Self {
         Self {
             initial: 10,
             batch: 10,
             generator: CandidateGenerator::MutateBest {
-                parents: 10,
+                parents: 1,
                 candidates: 100,
                 max_edits: 1,
             },

@@ -55,4 +55,32 @@ impl Adam {
             *p -= step * *m / (v.sqrt() * inv_sqrt_c2 + 1e-8);
         }
     }
+
+    /// One step at learning rate `lr` times `rates[i]` for parameter `i`
+    /// (a schedule and per-parameter multipliers, as PyTorch parameter
+    /// groups give them).
+    pub(crate) fn step_with_rates(
+        &mut self,
+        params: &mut [f64],
+        grad: &[f64],
+        lr: f64,
+        rates: &[f64],
+    ) {
+        self.t += 1;
+        let c1 = 1.0 - self.beta1.powi(self.t);
+        let c2 = 1.0 - self.beta2.powi(self.t);
+        let inv_sqrt_c2 = 1.0 / c2.sqrt();
+        let (b1, b2) = (self.beta1, self.beta2);
+        for ((((p, g), m), v), rate) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+            .zip(rates)
+        {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p -= lr * rate / c1 * *m / (v.sqrt() * inv_sqrt_c2 + 1e-8);
+        }
+    }
 }
