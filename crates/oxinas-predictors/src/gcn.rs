@@ -968,15 +968,23 @@ mod tests {
 
     #[test]
     fn the_global_node_gathers_from_every_node_by_hand() {
-        let (net, mut g) = hand_network(GcnAggregation::Predecessors);
+        let (net, g) = hand_network(GcnAggregation::Predecessors);
         // m_global = h_0 + h_1 + h_2 + h_global = (1, 1, 1, 1):
         // relu(1 + 2 + 3 + 4 + 0.5) = 10.5, output 2 * 10.5 - 1 = 20.
         let pass = net.forward(&[&g], Mode::Eval);
         assert_eq!(pass.embeddings[0], vec![10.5]);
         assert_eq!(pass.outputs[0], 20.0);
-        // Node 1 relabelled 1 -> 0: m_global = (2, 0, 1, 1), 2 + 3 + 4 + 0.5.
-        g.node_features[4..8].copy_from_slice(&[1.0, 0.0, 0.0, 0.0]);
-        assert_eq!(net.forward(&[&g], Mode::Eval).embeddings[0], vec![9.5]);
+        // Relabelling any one node moves it: node 0 to label 1 gives
+        // m_global = (0, 2, 1, 1), 4 + 3 + 4 + 0.5 = 11.5; node 1 to label 0
+        // (2, 0, 1, 1), 9.5; node 2 to label 0 (2, 1, 0, 1), 8.5.
+        for (node, label, expected) in [(0, 1, 11.5), (1, 0, 9.5), (2, 0, 8.5)] {
+            let mut relabelled = g.clone();
+            let row = &mut relabelled.node_features[node * 4..node * 4 + 4];
+            row.fill(0.0);
+            row[label] = 1.0;
+            let embedding = net.forward(&[&relabelled], Mode::Eval).embeddings;
+            assert_eq!(embedding[0], vec![expected], "node {node}");
+        }
         // Gathering from successors instead, the global node sees only
         // itself: relu(4 + 0.5), whatever the cell.
         let (net, mut g) = hand_network(GcnAggregation::Successors);
