@@ -5,7 +5,9 @@
 //! - Neural Predictor / NASLib `gcn`: adjacency `A + I`, each row divided by
 //!   its sum ([`AdjacencyNormalization::Row`]); this is the default.
 //! - BONAS: `A + I` plus a global node that every node feeds
-//!   ([`GcnOptions::global_node`]), whose embedding is read out.
+//!   ([`GcnOptions::global_node`]). Rows stay sources: a predictor that
+//!   gathers along incoming edges (BONAS's transposed adjacency) makes the
+//!   global node gather from every node, and reads its embedding out.
 //! - NPENAS (GIN): raw adjacency, no self-loops
 //!   ([`GcnOptions::raw`]); GIN adds the node itself inside the layer.
 
@@ -29,8 +31,8 @@ pub struct GcnOptions {
     pub self_loops: bool,
     /// Scaling applied after self-loops and the global node.
     pub normalization: AdjacencyNormalization,
-    /// Appends a node (last row, own feature column) with an edge from every
-    /// real node into it, as BONAS does.
+    /// Appends a node (the row right after the real nodes, own feature
+    /// column) with an edge from every real node into it, as BONAS does.
     pub global_node: bool,
 }
 
@@ -115,7 +117,9 @@ pub fn write_labelled_dag(
 }
 
 /// Completes node features and a 0/1 adjacency already written for
-/// `real_nodes` nodes of a graph padded to `side` nodes: adds the global node (last row, last feature column),
+/// `real_nodes` nodes of a graph padded to `side` nodes: adds the global node
+/// (row `real_nodes`, so the padding stays after every real node; last
+/// feature column),
 /// self-loops and the normalisation `options` ask for. Returns the number of
 /// real nodes, the global node included. Buffers are sized as in
 /// [`GraphBuffers`] for `options`.
@@ -129,7 +133,7 @@ pub fn finish_graph(
     let mut real = real_nodes;
     if options.global_node {
         let width = features.len() / side;
-        let global = side - 1;
+        let global = real_nodes;
         features[global * width + width - 1] = 1.0;
         for node in 0..real_nodes {
             adjacency[node * side + global] = 1.0;
@@ -219,16 +223,17 @@ mod tests {
     fn bonas_global_node_is_fed_by_every_node() {
         let (features, adjacency, real) = write(GcnOptions::bonas());
         assert_eq!(real, 4);
-        // Side 5: four DAG slots (one padding) and the global node last.
+        // Side 5: three DAG nodes, the global node at row 3, one padding row
+        // last (all zero, as GraphTensors promises for rows past num_nodes).
         #[rustfmt::skip]
         assert_eq!(adjacency, vec![
-            1.0, 1.0, 1.0, 0.0, 1.0,
-            0.0, 1.0, 1.0, 0.0, 1.0,
-            0.0, 0.0, 1.0, 0.0, 1.0,
+            1.0, 1.0, 1.0, 1.0, 0.0,
+            0.0, 1.0, 1.0, 1.0, 0.0,
+            0.0, 0.0, 1.0, 1.0, 0.0,
+            0.0, 0.0, 0.0, 1.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 1.0,
         ]);
-        assert_eq!(&features[16..20], &[0.0, 0.0, 0.0, 1.0]);
-        assert_eq!(&features[12..16], &[0.0; 4]);
+        assert_eq!(&features[12..16], &[0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(&features[16..20], &[0.0; 4]);
     }
 }

@@ -157,3 +157,34 @@ fn adjacency_and_compact_invert_over_all_423624_cells() {
     }
     assert_eq!(count, 423_624);
 }
+
+#[test]
+fn gcn_bonas_puts_the_global_node_before_the_padding() {
+    // input -> conv3x3 -> output and input -> output: 3 of 7 slots used.
+    let matrix = vec![
+        vec![false, true, true],
+        vec![false, false, true],
+        vec![false, false, false],
+    ];
+    let arch = Nb101Arch::new(&matrix, &[Nb101Op::Conv3x3BnRelu]).unwrap();
+    let bonas = Nb101Space::new().graph_encoding("gcn_bonas").unwrap();
+    assert_eq!((bonas.max_nodes(), bonas.num_node_features()), (8, 6));
+    let t = bonas.encode(&arch).unwrap();
+    // Three cell nodes and the global node; rows 4..8 are padding.
+    assert_eq!(t.num_nodes, 4);
+    for node in 0..4 {
+        assert_eq!(
+            t.adjacency[node * 8 + 3],
+            1.0,
+            "node {node} feeds the global node"
+        );
+    }
+    assert_eq!(
+        t.node_features[3 * 6 + 5],
+        1.0,
+        "the global node's own label"
+    );
+    assert!(t.adjacency[4 * 8..].iter().all(|&a| a == 0.0));
+    assert!(t.node_features[4 * 6..].iter().all(|&a| a == 0.0));
+    assert!((0..8).all(|row| (4..8).all(|col| t.adjacency[row * 8 + col] == 0.0)));
+}

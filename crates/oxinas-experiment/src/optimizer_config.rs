@@ -8,7 +8,7 @@ use oxinas_optimizers::{
 };
 use oxinas_predictors::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, Gcn, GcnConfig,
-    GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
+    Gin, GinConfig, GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
 };
 use serde::Deserialize;
 
@@ -133,12 +133,14 @@ pub enum OptimizerConfig {
     /// BANANAS: an ensemble of meta neural networks on a path encoding,
     /// candidates mutated from the best, independent Thompson sampling.
     Bananas(ModelGuidedSettings),
-    /// NPENAS: predictor-guided evolution (NPENAS-BO with `acquisition =
-    /// "its"`, the default; NPENAS-NP with `acquisition = "mean"`).
+    /// NPENAS: predictor-guided evolution with a GIN predictor (NPENAS-BO
+    /// with `acquisition = "its"`, the default: a Gaussian output; NPENAS-NP
+    /// with `acquisition = "mean"`: a sigmoid output trained by squared
+    /// error).
     Npenas(ModelGuidedSettings),
-    /// BONAS: a GCN embedding with a Bayesian linear regression head (the
-    /// GCN retrained every few fits, the head every fit), a random candidate
-    /// pool, expected improvement.
+    /// BONAS: the global node's embedding from a 4-layer GCN with batch
+    /// norm under a Bayesian sigmoid regression, a random candidate pool,
+    /// the upper confidence bound `E + 0.5 sd`.
     Bonas(ModelGuidedSettings),
 }
 
@@ -153,16 +155,16 @@ pub struct ModelGuidedSettings {
     /// Random architectures before the first fit (t0; default 10).
     #[serde(default)]
     pub initial: Option<usize>,
-    /// Architectures evaluated per fit (k; default 10).
+    /// Architectures evaluated per fit (k; default 10, BONAS 5).
     #[serde(default)]
     pub batch: Option<usize>,
     /// Candidates per fit (c; BANANAS and NPENAS 100, BONAS 1000).
     #[serde(default)]
     pub candidates: Option<usize>,
-    /// Best architectures mutated into candidates (x; BANANAS 2, NPENAS 10).
+    /// Best architectures mutated into candidates (x; default 1).
     #[serde(default)]
     pub parents: Option<usize>,
-    /// Largest number of mutations per candidate (BANANAS 3, NPENAS 1).
+    /// Largest number of mutations per candidate (default 1).
     #[serde(default)]
     pub max_edits: Option<usize>,
     /// `mutation` (mutate the best) or `random` (a random pool).
@@ -179,15 +181,16 @@ pub struct ModelGuidedSettings {
     /// has).
     #[serde(default)]
     pub encoding: Option<String>,
-    /// The space's graph encoding by name, for `gcn` and `gcn_blr` (default
-    /// `gcn_bonas`).
+    /// The space's graph encoding by name, for `gcn`, `gcn_blr` and `gin`
+    /// (default `gcn_raw` for `gin`, else `gcn_bonas`).
     #[serde(default)]
     pub graph_encoding: Option<String>,
-    /// `mlp_ensemble` (BANANAS, NPENAS), `gcn_blr` (BONAS), `gcn` or `blr`.
+    /// `mlp_ensemble` (BANANAS), `gin` (NPENAS), `gcn_blr` (BONAS's GCN and
+    /// Bayesian sigmoid regression), `gcn` or `blr`.
     #[serde(default)]
     pub predictor: Option<String>,
     /// `gcn_blr`: retrain the GCN on every n-th fit and only the BLR head
-    /// in between (default 5).
+    /// in between (default 1: every fit, as BONAS's code does).
     #[serde(default)]
     pub retrain_every: Option<usize>,
     /// Networks in the MLP ensemble (default 5).
@@ -199,8 +202,8 @@ pub struct ModelGuidedSettings {
     /// Units per hidden layer (default 20).
     #[serde(default)]
     pub width: Option<usize>,
-    /// Training epochs per fit (default 200 for `mlp_ensemble`, 100 for the
-    /// GCNs).
+    /// Training epochs per fit (default 150 for `mlp_ensemble`, 100 for the
+    /// GCNs, 1,000 for `gin` under NPENAS-BO and 300 under NPENAS-NP).
     #[serde(default)]
     pub epochs: Option<usize>,
 }
@@ -304,10 +307,11 @@ impl ModelGuidedSettings {
         }
         };
         let graph_encoding =
-            || space.graph_encoding(self.graph_encoding.as_deref().unwrap_or("gcn_bonas"));
+            |default: &str| space.graph_encoding(self.graph_encoding.as_deref().unwrap_or(default));
         let default_predictor = match method {
             Method::Bonas => "gcn_blr",
-            Method::Bananas | Method::Npenas => "mlp_ensemble",
+            Method::Npenas => "gin",
+            Method::Bananas => "mlp_ensemble",
         };
         let predictor_error =
             |e: oxinas_predictors::PredictorError| ConfigError::new("predictor", e.to_string());
@@ -333,22 +337,41 @@ impl ModelGuidedSettings {
                         .map_err(predictor_error)?,
                 )),
                 kind @ ("gcn" | "gcn_blr") => {
-                    let defaults = GcnConfig::default();
+                    let defaults = if kind == "gcn_blr" {
+                        GcnConfig::bonas()
+                    } else {
+                        GcnConfig::default()
+                    };
                     let gcn = GcnConfig {
                         epochs: self.epochs.unwrap_or(defaults.epochs),
                         blr_head: kind == "gcn_blr",
-                        retrain_every: self.retrain_every.unwrap_or(5),
+                        retrain_every: self.retrain_every.unwrap_or(defaults.retrain_every),
                         ..defaults
                     };
                     Box::new(GraphEncodedPredictor::new(
-                        graph_encoding()?,
+                        graph_encoding("gcn_bonas")?,
                         Gcn::new(gcn, seed).map_err(predictor_error)?,
+                    ))
+                }
+                "gin" => {
+                    let defaults = if acquisition == Acquisition::Mean {
+                        GinConfig::npenas_np()
+                    } else {
+                        GinConfig::npenas_bo()
+                    };
+                    let gin = GinConfig {
+                        epochs: self.epochs.unwrap_or(defaults.epochs),
+                        ..defaults
+                    };
+                    Box::new(GraphEncodedPredictor::new(
+                        graph_encoding("gcn_raw")?,
+                        Gin::new(gin, seed).map_err(predictor_error)?,
                     ))
                 }
                 other => {
                     return Err(ConfigError::new(
                         "predictor",
-                        format!("one of mlp_ensemble, gcn_blr, gcn, blr; got `{other}`"),
+                        format!("one of mlp_ensemble, gin, gcn_blr, gcn, blr; got `{other}`"),
                     ));
                 }
             };

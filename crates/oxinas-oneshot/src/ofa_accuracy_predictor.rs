@@ -63,6 +63,10 @@ impl OfaAccuracyPredictor {
             learning_rate: settings.learning_rate,
             weight_decay: 0.0,
             loss: MlpLoss::Mse,
+            // OFA's predictor trains with PyTorch's Adam (beta2 0.999) on
+            // standardized inputs, not with BANANAS's Keras settings.
+            adam_beta2: 0.999,
+            standardize_inputs: true,
         };
         let mut mlp = MlpEnsemble::new(config, seed)?;
         let inputs: Vec<Vec<f64>> = archs.iter().map(ofa_encoding).collect();

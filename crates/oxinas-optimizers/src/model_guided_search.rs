@@ -17,7 +17,11 @@ use crate::Acquisition;
 pub enum CandidateGenerator {
     /// Mutate the `parents` best architectures evaluated so far,
     /// `candidates / parents` children each, each child 1 to `max_edits`
-    /// successive mutations away from its parent (BANANAS, NPENAS).
+    /// successive mutations away from its parent (BANANAS, NPENAS). Children
+    /// already evaluated or already among the candidates are dropped; while
+    /// fewer than `candidates` remain, the next-best architectures are
+    /// mutated too, up to `5 * parents` of them (BANANAS's
+    /// `patience_factor`).
     MutateBest {
         /// How many of the best architectures are mutated.
         parents: usize,
@@ -47,34 +51,39 @@ pub struct ModelGuidedConfig {
 }
 
 impl ModelGuidedConfig {
-    /// BANANAS (White et al. 2021, Algorithm 1) with the defaults of its NB201
-    /// experiments: 10 random architectures, then per iteration 100
-    /// candidates mutated from the 2 best, ranked by independent Thompson
-    /// sampling, the top 10 evaluated.
+    /// BANANAS (White et al. 2021, Algorithm 1) with the defaults of its
+    /// reference code (naszilla/bananas, `nas_algorithms.bananas` and
+    /// `data.get_candidates`): 10 random architectures, then per iteration
+    /// 100 candidates, each one mutation (the space's, at mutation rate 1)
+    /// of the best architecture (the next best too while duplicates leave
+    /// fewer than 100), ranked by independent Thompson sampling, the top 10
+    /// evaluated.
     pub fn bananas() -> Self {
         Self {
             initial: 10,
             batch: 10,
             generator: CandidateGenerator::MutateBest {
-                parents: 2,
+                parents: 1,
                 candidates: 100,
-                max_edits: 3,
+                max_edits: 1,
             },
             acquisition: Acquisition::ThompsonSampling,
         }
     }
 
-    /// NPENAS (Wei et al. 2022): evolution whose offspring are chosen by a
-    /// predictor. Each iteration the 10 best architectures (the population's
-    /// parents) produce 10 one-edit mutants each, and the predictor picks the
-    /// 10 to evaluate: by Thompson sampling from its uncertainty (NPENAS-BO,
-    /// `with_uncertainty`) or by its mean (NPENAS-NP).
+    /// NPENAS (Wei et al. 2022) with its authors' defaults (auroua/NPENASv1,
+    /// `nas_lib/algos/predictor.py`, `configs.py`): 10 random
+    /// architectures, then per iteration 100 candidates, each one mutation
+    /// of the best architecture (the next best too while duplicates leave
+    /// fewer than 100), ranked by a sample from the GIN predictor's Gaussian
+    /// (NPENAS-BO, `with_uncertainty`) or by the predicted mean
+    /// (NPENAS-NP), the top 10 evaluated.
     pub fn npenas(with_uncertainty: bool) -> Self {
         Self {
             initial: 10,
             batch: 10,
             generator: CandidateGenerator::MutateBest {
-                parents: 10,
+                parents: 1,
                 candidates: 100,
                 max_edits: 1,
             },
@@ -86,15 +95,18 @@ impl ModelGuidedConfig {
         }
     }
 
-    /// BONAS (Shi et al. 2020): a pool of random candidates per iteration,
-    /// ranked by expected improvement under a Bayesian linear regression
-    /// head, the top 10 evaluated.
+    /// BONAS (Shi et al. 2020) with its authors' defaults
+    /// (`BO_tools/runner.py`): 10 random architectures, then per iteration
+    /// a pool of 1,000 random candidates ranked by the upper confidence
+    /// bound `E + 0.5 sd` of the Bayesian sigmoid regression
+    /// (`optimizer_gcn.get_ucb`; the surrogate predicts those moments), the
+    /// top 5 evaluated.
     pub fn bonas() -> Self {
         Self {
             initial: 10,
-            batch: 10,
+            batch: 5,
             generator: CandidateGenerator::RandomPool { candidates: 1000 },
-            acquisition: Acquisition::ExpectedImprovement,
+            acquisition: Acquisition::UpperConfidenceBound { beta: 0.5 },
         }
     }
 
@@ -144,6 +156,11 @@ impl ModelGuidedConfig {
 
 /// Draws of a new random architecture before a space counts as exhausted.
 const MAX_SAMPLE_DRAWS: usize = 10_000;
+
+/// How many times `parents` best architectures candidate generation may
+/// mutate before giving up on reaching `candidates` (BANANAS's
+/// `patience_factor`).
+const PATIENCE_FACTOR: usize = 5;
 
 /// Model-guided search: BANANAS, NPENAS and BONAS share this loop.
 ///
@@ -242,13 +259,16 @@ impl<A: Clone + Eq + Hash + Send + Sync> ModelGuidedSearch<A> {
                 let mut order: Vec<usize> = (0..self.evaluated.len()).collect();
                 // Best first; earlier evaluations win ties.
                 order.sort_by(|&i, &j| self.evaluated[j].1.total_cmp(&self.evaluated[i].1));
-                let parents: Vec<A> = order
+                let per_parent = candidates / parents;
+                let pool: Vec<A> = order
                     .iter()
-                    .take(parents)
+                    .take(parents * PATIENCE_FACTOR)
                     .map(|&i| self.evaluated[i].0.clone())
                     .collect();
-                let per_parent = candidates / parents.len().max(1);
-                for parent in &parents {
+                for parent in &pool {
+                    if out.len() >= candidates {
+                        break;
+                    }
                     for _ in 0..per_parent {
                         let edits = self.rng.random_range(1..=max_edits);
                         let mut child = space.mutate(parent, &mut self.rng);

@@ -27,7 +27,8 @@ pub struct QueryRecord<A> {
     /// there it equals `cumulative_cost`; on a simulated cluster of several
     /// workers it is the query's finish time.
     pub wall_time: f64,
-    /// Index of the best query so far by validation score (this one included).
+    /// Index of the best query so far by validation score among those at
+    /// the highest fidelity queried so far (this one included).
     pub incumbent: u64,
 }
 
@@ -50,7 +51,8 @@ pub struct SearchOutcome<A> {
 }
 
 impl<A> SearchOutcome<A> {
-    /// The query the search returns: best validation score, earliest on ties.
+    /// The query the search returns: best validation score at the highest
+    /// fidelity queried, earliest on ties.
     pub fn incumbent(&self) -> Option<&QueryRecord<A>> {
         self.history
             .last()
@@ -450,17 +452,22 @@ pub(crate) fn push_record<A>(
     wall_time: f64,
 ) {
     let index = history.len() as u64;
+    // The best at the highest fidelity queried so far: a multi-fidelity
+    // search returns its best top-rung architecture (as SH, Hyperband and
+    // DEHB define it), never a cheap rung's score.
     let incumbent = match history.last() {
-        Some(last)
-            if history[last.incumbent as usize]
-                .evaluation
-                .observation
-                .score()
-                >= evaluation.observation.score() =>
-        {
-            last.incumbent
+        Some(last) => {
+            let best = &history[last.incumbent as usize];
+            let keep = match best.proposal.fidelity.cmp(&proposal.fidelity) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => {
+                    best.evaluation.observation.score() >= evaluation.observation.score()
+                }
+            };
+            if keep { last.incumbent } else { index }
         }
-        _ => index,
+        None => index,
     };
     history.push(QueryRecord {
         index,
@@ -471,4 +478,43 @@ pub(crate) fn push_record<A>(
         wall_time,
         incumbent,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxinas_core::{Fidelity, Goal, Observation};
+
+    fn told(score: f64, epochs: u32) -> (Proposal<u8>, Evaluation) {
+        (
+            Proposal {
+                arch: 0,
+                fidelity: Fidelity::epochs(epochs),
+            },
+            Evaluation {
+                observation: Observation::ok(score, Goal::Maximize, 1.0),
+                test: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_incumbent_is_the_best_at_the_top_fidelity_queried() {
+        // A 12-epoch score of 95 beats no 200-epoch query: once the top rung
+        // is queried, only its results compete.
+        let outcome = SearchOutcome::from_told(
+            [
+                told(95.0, 12),
+                told(80.0, 12),
+                told(90.0, 200),
+                told(93.0, 12),
+                told(91.0, 200),
+                told(91.0, 200),
+            ],
+            StopReason::Budget,
+        );
+        let incumbents: Vec<u64> = outcome.history.iter().map(|q| q.incumbent).collect();
+        assert_eq!(incumbents, vec![0, 0, 2, 2, 4, 4]);
+        assert_eq!(outcome.incumbent().unwrap().index, 4);
+    }
 }

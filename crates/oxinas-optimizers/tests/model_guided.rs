@@ -194,3 +194,33 @@ fn invalid_settings_name_their_field() {
         "beta"
     );
 }
+
+#[test]
+fn bananas_candidates_are_single_mutations_of_the_best() {
+    // BANANAS's reference mutates the best architecture once per candidate
+    // and moves on to the next best (up to 5) while duplicates leave fewer
+    // than 100 candidates; an NB201 cell has only 24 single-op mutants, so
+    // the first batch comes from the 5 best of the 10 random starts, each
+    // exactly one op away from one of them.
+    let outcome = search(ModelGuidedConfig::bananas(), blr("categorical"), 3, 20);
+    let start = &outcome.history[..10];
+    let mut order: Vec<usize> = (0..10).collect();
+    order.sort_by(|&i, &j| {
+        let score = |k: usize| start[k].evaluation.observation.score();
+        score(j).total_cmp(&score(i))
+    });
+    let parents: Vec<&Nb201Arch> = order[..5]
+        .iter()
+        .map(|&i| &start[i].proposal.arch)
+        .collect();
+    let distance =
+        |a: &Nb201Arch, b: &Nb201Arch| a.ops.iter().zip(&b.ops).filter(|(x, y)| x != y).count();
+    for q in &outcome.history[10..] {
+        let nearest = parents
+            .iter()
+            .map(|p| distance(p, &q.proposal.arch))
+            .min()
+            .unwrap();
+        assert_eq!(nearest, 1, "{:?}", q.proposal.arch);
+    }
+}

@@ -1,7 +1,18 @@
-//! A graph convolutional network predictor (as in NPENAS and BONAS): GCN
-//! layers over the cell's op-on-node DAG, mean pooling over the real nodes,
-//! a linear output; optionally a Bayesian linear regression head on the
-//! pooled embeddings (BONAS), which gives calibrated uncertainty.
+//! A graph convolutional network predictor over a cell's op-labelled DAG,
+//! in two published forms:
+//!
+//! - [`GcnConfig::default`]: GCN layers gathering from each node's
+//!   successors, mean pooling over the real nodes, a linear output trained
+//!   by squared error on standardized targets.
+//! - [`GcnConfig::bonas`]: the predictor of BONAS (Shi et al., NeurIPS 2020)
+//!   as its authors' code runs it. Four GCN layers with batch norm gather
+//!   along incoming edges (the code transposes the adjacency), so the global
+//!   node, which every node feeds, gathers from all of them; its embedding
+//!   is read out into a sigmoid output trained by the exponentially weighted
+//!   squared error `exp(y - 1) (p - y)^2`. A Bayesian linear regression on
+//!   the global node's embeddings fits the logit of the targets, and the
+//!   prediction is the probit-approximated mean and deviation of its sigmoid
+//!   (Bayesian sigmoid regression).
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -11,10 +22,41 @@ use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
 use crate::error::hyper;
+use crate::sigmoid_moments::{logit, sigmoid, sigmoid_moments};
 use crate::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, Prediction, Predictor,
     PredictorError, Standardizer,
 };
+
+/// Which neighbours a node gathers from in a GCN layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcnAggregation {
+    /// `m_i = sum_j A[i][j] h_j`: along outgoing edges (rows are sources).
+    Successors,
+    /// `m_i = sum_j A[j][i] h_j`: along incoming edges, so a node that every
+    /// node feeds (BONAS's global node) gathers from all of them.
+    Predecessors,
+}
+
+/// How a graph's node embeddings become one vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcnReadout {
+    /// The mean over the real nodes.
+    MeanPool,
+    /// The last real node's embedding (the global node of a `gcn_bonas`
+    /// encoding, which sits right after the cell's nodes).
+    LastNode,
+}
+
+/// The training loss of the network's output `p` against target `y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcnLoss {
+    /// `(p - y)^2`.
+    SquaredError,
+    /// `exp(y - 1) (p - y)^2`, targets in [0, 1]: BONAS's `weighted_exp`
+    /// (its `loss_num = 3`), which weights the best architectures most.
+    ExpWeightedSquaredError,
+}
 
 /// Hyperparameters of [`Gcn`].
 #[derive(Clone, Debug, PartialEq)]
@@ -31,12 +73,31 @@ pub struct GcnConfig {
     pub learning_rate: f64,
     /// L2 penalty on weights.
     pub weight_decay: f64,
-    /// Replace the linear output by a BLR on the pooled embeddings (BONAS).
+    /// Replace the network's output by a Bayesian regression on the read-out
+    /// embeddings: linear on standardized targets, or, with
+    /// `sigmoid_output`, a Bayesian sigmoid regression (BONAS).
     pub blr_head: bool,
     /// With a BLR head: retrain the network on every `retrain_every`-th
     /// fit only, and in between refit just the head on the current
-    /// network's embeddings (BONAS's schedule; 1 retrains every time).
+    /// network's embeddings (1 retrains every time, as BONAS's code does).
     pub retrain_every: usize,
+    /// Which neighbours each node gathers from.
+    pub aggregation: GcnAggregation,
+    /// How the graph embedding is read out.
+    pub readout: GcnReadout,
+    /// Batch norm after each GCN layer (statistics over every node of the
+    /// mini-batch; running averages at prediction), before the ReLU.
+    pub batch_norm: bool,
+    /// Squash the output with a sigmoid and train on targets mapped onto
+    /// [0.05, 0.95] (see [`Gcn`]); otherwise a linear output on standardized
+    /// targets.
+    pub sigmoid_output: bool,
+    /// Training loss.
+    pub loss: GcnLoss,
+    /// Initial GCN weights uniform in `[-b, b]` with biases uniform in
+    /// `±1/sqrt(fan_out)` and a PyTorch-default output layer (BONAS:
+    /// `Some(0.05)`); `None`: Glorot-uniform weights, zero biases.
+    pub uniform_init: Option<f64>,
 }
 
 impl Default for GcnConfig {
@@ -50,26 +111,93 @@ impl Default for GcnConfig {
             weight_decay: 1e-4,
             blr_head: false,
             retrain_every: 1,
+            aggregation: GcnAggregation::Successors,
+            readout: GcnReadout::MeanPool,
+            batch_norm: false,
+            sigmoid_output: false,
+            loss: GcnLoss::SquaredError,
+            uniform_init: None,
         }
     }
 }
 
-/// Layer sizes and the flat parameter layout of the network.
+impl GcnConfig {
+    /// BONAS's predictor as its authors' code runs it (`predictors/models.py`,
+    /// `BO_tools/`, `settings.py`): 4 GCN layers of 64 units with batch norm,
+    /// incoming-edge aggregation, the global node read out, a sigmoid output
+    /// trained by `weighted_exp` with Adam (learning rate 1e-3, batch 128, 100
+    /// epochs, no weight decay), weights uniform in ±0.05, the network and a
+    /// Bayesian sigmoid regression head refitted on every fit.
+    pub fn bonas() -> Self {
+        Self {
+            layers: 4,
+            hidden: 64,
+            epochs: 100,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            blr_head: true,
+            retrain_every: 1,
+            aggregation: GcnAggregation::Predecessors,
+            readout: GcnReadout::LastNode,
+            batch_norm: true,
+            sigmoid_output: true,
+            loss: GcnLoss::ExpWeightedSquaredError,
+            uniform_init: Some(0.05),
+        }
+    }
+}
+
+/// PyTorch's `BatchNorm1d` defaults.
+const BN_EPS: f64 = 1e-5;
+const BN_MOMENTUM: f64 = 0.1;
+
+/// Where the affine map of sigmoid-output targets puts the training set's
+/// worst and best values.
+const UNIT_LOW: f64 = 0.05;
+const UNIT_HIGH: f64 = 0.95;
+
+/// Layer sizes, the flat parameter vector and the batch-norm running
+/// statistics. Per layer the parameters are `W` (`fi x fo`, row-major),
+/// `b` (`fo`) and, with batch norm, `gamma` and `beta` (`fo` each); the
+/// output layer's `fo` weights and bias come last.
 #[derive(Clone)]
 struct Network {
     sizes: Vec<usize>,
     params: Vec<f64>,
+    aggregation: GcnAggregation,
+    readout: GcnReadout,
+    batch_norm: bool,
+    sigmoid_output: bool,
+    running_mean: Vec<Vec<f64>>,
+    running_var: Vec<Vec<f64>>,
 }
 
-/// Activations of one forward pass.
+/// Whether batch norm uses the mini-batch's statistics or the running ones.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Train,
+    Eval,
+}
+
+/// Activations of one forward pass over a mini-batch, its nodes stacked.
 struct Pass {
-    /// Input of each layer after aggregation (`Â H`), per layer.
+    /// First stacked row of each graph, and the total row count last.
+    offsets: Vec<usize>,
+    /// Per layer: the aggregated inputs `M` (rows x fi).
     aggregated: Vec<Vec<f64>>,
-    /// Pre-activations per layer.
+    /// Per layer: normalized pre-activations (`Z` itself without batch norm).
+    normalized: Vec<Vec<f64>>,
+    /// Per layer: batch means and variances (biased) in training mode.
+    batch_stats: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per layer: `1 / sqrt(var + eps)` of the statistics used.
+    inv_std: Vec<Vec<f64>>,
+    /// Per layer: the ReLU's input.
     pre: Vec<Vec<f64>>,
-    /// Pooled embedding.
-    pooled: Vec<f64>,
-    output: f64,
+    /// Per graph: the read-out embedding.
+    embeddings: Vec<Vec<f64>>,
+    /// Per graph: the output (after the sigmoid when there is one).
+    outputs: Vec<f64>,
 }
 
 impl Network {
@@ -79,37 +207,107 @@ impl Network {
         sizes.extend(std::iter::repeat_n(config.hidden, config.layers));
         let mut params = Vec::new();
         for w in sizes.windows(2) {
-            let bound = (6.0 / (w[0] + w[1]) as f64).sqrt();
-            params.extend((0..w[0] * w[1]).map(|_| rng.random_range(-bound..bound)));
-            params.extend(std::iter::repeat_n(0.0, w[1]));
+            let (fi, fo) = (w[0], w[1]);
+            match config.uniform_init {
+                Some(bound) => {
+                    params.extend((0..fi * fo).map(|_| rng.random_range(-bound..=bound)));
+                    let b = 1.0 / (fo as f64).sqrt();
+                    params.extend((0..fo).map(|_| rng.random_range(-b..=b)));
+                }
+                None => {
+                    let bound = (6.0 / (fi + fo) as f64).sqrt();
+                    params.extend((0..fi * fo).map(|_| rng.random_range(-bound..bound)));
+                    params.extend(std::iter::repeat_n(0.0, fo));
+                }
+            }
+            if config.batch_norm {
+                params.extend(std::iter::repeat_n(1.0, fo));
+                params.extend(std::iter::repeat_n(0.0, fo));
+            }
         }
         let h = *sizes.last().unwrap_or(&input);
-        let bound = (6.0 / (h + 1) as f64).sqrt();
+        let bound = match config.uniform_init {
+            // PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+            Some(_) => 1.0 / (h as f64).sqrt(),
+            None => (6.0 / (h + 1) as f64).sqrt(),
+        };
         params.extend((0..h).map(|_| rng.random_range(-bound..bound)));
-        params.push(0.0);
-        Self { sizes, params }
+        params.push(match config.uniform_init {
+            Some(_) => rng.random_range(-bound..bound),
+            None => 0.0,
+        });
+        Self {
+            running_mean: sizes[1..].iter().map(|&fo| vec![0.0; fo]).collect(),
+            running_var: sizes[1..].iter().map(|&fo| vec![1.0; fo]).collect(),
+            sizes,
+            params,
+            aggregation: config.aggregation,
+            readout: config.readout,
+            batch_norm: config.batch_norm,
+            sigmoid_output: config.sigmoid_output,
+        }
+    }
+
+    fn layer_width(&self, l: usize) -> usize {
+        let (fi, fo) = (self.sizes[l], self.sizes[l + 1]);
+        fi * fo + fo * if self.batch_norm { 3 } else { 1 }
     }
 
     fn layer_offset(&self, l: usize) -> usize {
-        (0..l)
-            .map(|k| self.sizes[k] * self.sizes[k + 1] + self.sizes[k + 1])
-            .sum()
+        (0..l).map(|k| self.layer_width(k)).sum()
     }
 
-    fn forward(&self, g: &GraphTensors) -> Pass {
-        let n = g.max_nodes;
-        let mut h = g.node_features.clone();
-        let mut aggregated = Vec::new();
-        let mut pre = Vec::new();
-        for l in 0..self.sizes.len() - 1 {
+    fn head_offset(&self) -> usize {
+        self.layer_offset(self.sizes.len() - 1)
+    }
+
+    /// `(dst, src)` of the message along entry `A[i][j]`.
+    fn message(&self, i: usize, j: usize) -> (usize, usize) {
+        match self.aggregation {
+            GcnAggregation::Successors => (i, j),
+            GcnAggregation::Predecessors => (j, i),
+        }
+    }
+
+    fn forward(&self, graphs: &[&GraphTensors], mode: Mode) -> Pass {
+        let mut offsets = Vec::with_capacity(graphs.len() + 1);
+        let mut rows = 0;
+        for g in graphs {
+            offsets.push(rows);
+            rows += g.num_nodes;
+        }
+        offsets.push(rows);
+        let f0 = self.sizes[0];
+        let mut h = vec![0.0; rows * f0];
+        for (g, &start) in graphs.iter().zip(&offsets) {
+            h[start * f0..(start + g.num_nodes) * f0]
+                .copy_from_slice(&g.node_features[..g.num_nodes * f0]);
+        }
+        let layers = self.sizes.len() - 1;
+        let mut pass = Pass {
+            offsets,
+            aggregated: Vec::with_capacity(layers),
+            normalized: Vec::with_capacity(layers),
+            batch_stats: Vec::with_capacity(layers),
+            inv_std: Vec::with_capacity(layers),
+            pre: Vec::with_capacity(layers),
+            embeddings: Vec::new(),
+            outputs: Vec::new(),
+        };
+        for l in 0..layers {
             let (fi, fo) = (self.sizes[l], self.sizes[l + 1]);
-            let mut m = vec![0.0; n * fi];
-            for i in 0..g.num_nodes {
-                for j in 0..g.num_nodes {
-                    let a = g.adjacency[i * n + j];
-                    if a != 0.0 {
-                        for k in 0..fi {
-                            m[i * fi + k] += a * h[j * fi + k];
+            let mut m = vec![0.0; rows * fi];
+            for (g, &start) in graphs.iter().zip(&pass.offsets) {
+                let side = g.max_nodes;
+                for i in 0..g.num_nodes {
+                    for j in 0..g.num_nodes {
+                        let a = g.adjacency[i * side + j];
+                        if a != 0.0 {
+                            let (dst, src) = self.message(i, j);
+                            let (dst, src) = ((start + dst) * fi, (start + src) * fi);
+                            for k in 0..fi {
+                                m[dst + k] += a * h[src + k];
+                            }
                         }
                     }
                 }
@@ -117,91 +315,185 @@ impl Network {
             let off = self.layer_offset(l);
             let w = &self.params[off..off + fi * fo];
             let b = &self.params[off + fi * fo..off + fi * fo + fo];
-            // z_i = b + sum_k m_ik W_k, accumulated row-wise (contiguous
-            // in W, so it vectorises; the same order of additions per entry).
-            let mut z = vec![0.0; n * fo];
-            for i in 0..g.num_nodes {
-                let zi = &mut z[i * fo..(i + 1) * fo];
-                zi.copy_from_slice(b);
-                for (k, &mik) in m[i * fi..(i + 1) * fi].iter().enumerate() {
-                    for (zo, wo) in zi.iter_mut().zip(&w[k * fo..(k + 1) * fo]) {
-                        *zo += mik * wo;
+            // z_r = b + sum_k m_rk W_k, row by row of W (contiguous).
+            let mut z = vec![0.0; rows * fo];
+            for r in 0..rows {
+                let zr = &mut z[r * fo..(r + 1) * fo];
+                zr.copy_from_slice(b);
+                for (k, &mrk) in m[r * fi..(r + 1) * fi].iter().enumerate() {
+                    for (zo, wo) in zr.iter_mut().zip(&w[k * fo..(k + 1) * fo]) {
+                        *zo += mrk * wo;
                     }
                 }
             }
-            h = z.iter().map(|v| v.max(0.0)).collect();
-            aggregated.push(m);
-            pre.push(z);
+            let (normalized, pre, stats, inv_std) = if self.batch_norm {
+                let (mean, var) = match mode {
+                    Mode::Train => column_moments(&z, rows, fo),
+                    Mode::Eval => (self.running_mean[l].clone(), self.running_var[l].clone()),
+                };
+                let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + BN_EPS).sqrt()).collect();
+                let gamma = &self.params[off + fi * fo + fo..off + fi * fo + 2 * fo];
+                let beta = &self.params[off + fi * fo + 2 * fo..off + fi * fo + 3 * fo];
+                let mut normalized = z;
+                let mut pre = vec![0.0; rows * fo];
+                for r in 0..rows {
+                    for k in 0..fo {
+                        let n = (normalized[r * fo + k] - mean[k]) * inv_std[k];
+                        normalized[r * fo + k] = n;
+                        pre[r * fo + k] = gamma[k] * n + beta[k];
+                    }
+                }
+                (normalized, pre, (mean, var), inv_std)
+            } else {
+                (z.clone(), z, (Vec::new(), Vec::new()), Vec::new())
+            };
+            h = pre.iter().map(|v| v.max(0.0)).collect();
+            pass.aggregated.push(m);
+            pass.normalized.push(normalized);
+            pass.batch_stats.push(stats);
+            pass.inv_std.push(inv_std);
+            pass.pre.push(pre);
         }
-        let f = *self.sizes.last().unwrap_or(&0);
-        let count = g.num_nodes.max(1) as f64;
-        let mut pooled = vec![0.0; f];
-        for i in 0..g.num_nodes {
-            for k in 0..f {
-                pooled[k] += h[i * f + k] / count;
+        let f = self.sizes[layers];
+        let head = self.head_offset();
+        for (gi, g) in graphs.iter().enumerate() {
+            let start = pass.offsets[gi];
+            let n = g.num_nodes.max(1);
+            let embedding = match self.readout {
+                GcnReadout::MeanPool => {
+                    let mut e = vec![0.0; f];
+                    for r in start..start + g.num_nodes {
+                        for (ek, hk) in e.iter_mut().zip(&h[r * f..(r + 1) * f]) {
+                            *ek += hk / n as f64;
+                        }
+                    }
+                    e
+                }
+                GcnReadout::LastNode => {
+                    let r = start + n - 1;
+                    h[r * f..(r + 1) * f].to_vec()
+                }
+            };
+            let o = self.params[head + f]
+                + embedding
+                    .iter()
+                    .zip(&self.params[head..head + f])
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            pass.outputs
+                .push(if self.sigmoid_output { sigmoid(o) } else { o });
+            pass.embeddings.push(embedding);
+        }
+        pass
+    }
+
+    /// Folds a training pass's batch statistics into the running ones
+    /// (PyTorch: momentum 0.1, the unbiased variance).
+    fn update_running_stats(&mut self, pass: &Pass) {
+        let rows = *pass.offsets.last().unwrap_or(&0);
+        if !self.batch_norm || rows < 2 {
+            return;
+        }
+        let unbias = rows as f64 / (rows - 1) as f64;
+        for (l, (mean, var)) in pass.batch_stats.iter().enumerate() {
+            for k in 0..mean.len() {
+                let rm = &mut self.running_mean[l][k];
+                *rm = (1.0 - BN_MOMENTUM) * *rm + BN_MOMENTUM * mean[k];
+                let rv = &mut self.running_var[l][k];
+                *rv = (1.0 - BN_MOMENTUM) * *rv + BN_MOMENTUM * var[k] * unbias;
             }
-        }
-        let head = self.layer_offset(self.sizes.len() - 1);
-        let output = self.params[head + f]
-            + pooled
-                .iter()
-                .zip(&self.params[head..head + f])
-                .map(|(a, b)| a * b)
-                .sum::<f64>();
-        Pass {
-            aggregated,
-            pre,
-            pooled,
-            output,
         }
     }
 
-    /// Adds `d_out * d output / d params` at `g` to `grad`.
-    fn backward(&self, g: &GraphTensors, pass: &Pass, d_out: f64, grad: &mut [f64]) {
-        let n = g.max_nodes;
+    /// Adds the gradient of `sum_b d_out[b] * output_b` (a training-mode
+    /// pass) to `grad`.
+    fn backward(&self, graphs: &[&GraphTensors], pass: &Pass, d_out: &[f64], grad: &mut [f64]) {
         let layers = self.sizes.len() - 1;
         let f = self.sizes[layers];
-        let head = self.layer_offset(layers);
-        for k in 0..f {
-            grad[head + k] += d_out * pass.pooled[k];
-        }
-        grad[head + f] += d_out;
-        let count = g.num_nodes.max(1) as f64;
-        let mut dh = vec![0.0; n * f];
-        for i in 0..g.num_nodes {
-            for k in 0..f {
-                dh[i * f + k] = d_out * self.params[head + k] / count;
+        let head = self.head_offset();
+        let rows = *pass.offsets.last().unwrap_or(&0);
+        let mut dh = vec![0.0; rows * f];
+        for (gi, g) in graphs.iter().enumerate() {
+            let mut d = d_out[gi];
+            if self.sigmoid_output {
+                let p = pass.outputs[gi];
+                d *= p * (1.0 - p);
+            }
+            for (gk, e) in grad[head..head + f].iter_mut().zip(&pass.embeddings[gi]) {
+                *gk += d * e;
+            }
+            grad[head + f] += d;
+            let start = pass.offsets[gi];
+            let n = g.num_nodes.max(1);
+            let weights = &self.params[head..head + f];
+            match self.readout {
+                GcnReadout::MeanPool => {
+                    for r in start..start + g.num_nodes {
+                        for (dk, wk) in dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
+                            *dk += d * wk / n as f64;
+                        }
+                    }
+                }
+                GcnReadout::LastNode => {
+                    let r = start + n - 1;
+                    for (dk, wk) in dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
+                        *dk += d * wk;
+                    }
+                }
             }
         }
         for l in (0..layers).rev() {
             let (fi, fo) = (self.sizes[l], self.sizes[l + 1]);
             let off = self.layer_offset(l);
-            let z = &pass.pre[l];
-            let m = &pass.aggregated[l];
-            let mut dm = vec![0.0; n * fi];
-            let mut dz = vec![0.0; fo];
-            for i in 0..g.num_nodes {
-                // Through the ReLU.
-                for ((d, &zo), &ho) in dz
-                    .iter_mut()
-                    .zip(&z[i * fo..(i + 1) * fo])
-                    .zip(&dh[i * fo..(i + 1) * fo])
-                {
-                    *d = if zo > 0.0 { ho } else { 0.0 };
+            // Through the ReLU.
+            let mut dz: Vec<f64> = dh
+                .iter()
+                .zip(&pass.pre[l])
+                .map(|(d, &p)| if p > 0.0 { *d } else { 0.0 })
+                .collect();
+            if self.batch_norm {
+                let xhat = &pass.normalized[l];
+                let inv_std = &pass.inv_std[l];
+                let gamma_at = off + fi * fo + fo;
+                let beta_at = gamma_at + fo;
+                let mut sum_d = vec![0.0; fo];
+                let mut sum_dx = vec![0.0; fo];
+                for r in 0..rows {
+                    for k in 0..fo {
+                        let d = dz[r * fo + k];
+                        grad[gamma_at + k] += d * xhat[r * fo + k];
+                        grad[beta_at + k] += d;
+                        let dxhat = d * self.params[gamma_at + k];
+                        sum_d[k] += dxhat;
+                        sum_dx[k] += dxhat * xhat[r * fo + k];
+                    }
                 }
-                for (gb, d) in grad[off + fi * fo..off + fi * fo + fo].iter_mut().zip(&dz) {
+                let count = rows as f64;
+                for r in 0..rows {
+                    for k in 0..fo {
+                        let dxhat = dz[r * fo + k] * self.params[gamma_at + k];
+                        dz[r * fo + k] = inv_std[k]
+                            * (dxhat - sum_d[k] / count - xhat[r * fo + k] * sum_dx[k] / count);
+                    }
+                }
+            }
+            let m = &pass.aggregated[l];
+            let mut dm = vec![0.0; rows * fi];
+            for r in 0..rows {
+                let dzr = &dz[r * fo..(r + 1) * fo];
+                for (gb, d) in grad[off + fi * fo..off + fi * fo + fo].iter_mut().zip(dzr) {
                     *gb += d;
                 }
-                // dW_k += m_ik dz and dm_ik = W_k . dz, row by row of W.
-                for (k, &mik) in m[i * fi..(i + 1) * fi].iter().enumerate() {
+                // dW_k += m_rk dz_r and dm_rk = W_k . dz_r, row by row of W.
+                for (k, &mrk) in m[r * fi..(r + 1) * fi].iter().enumerate() {
                     let row = off + k * fo..off + (k + 1) * fo;
-                    for (gw, d) in grad[row.clone()].iter_mut().zip(&dz) {
-                        *gw += mik * d;
+                    for (gw, d) in grad[row.clone()].iter_mut().zip(dzr) {
+                        *gw += mrk * d;
                     }
                     if l > 0 {
-                        dm[i * fi + k] = self.params[row]
+                        dm[r * fi + k] = self.params[row]
                             .iter()
-                            .zip(&dz)
+                            .zip(dzr)
                             .map(|(w, d)| w * d)
                             .sum::<f64>();
                     }
@@ -210,14 +502,19 @@ impl Network {
             if l == 0 {
                 break;
             }
-            // dH_j = sum_i A[i][j] dM_i.
-            let mut next = vec![0.0; n * fi];
-            for i in 0..g.num_nodes {
-                for j in 0..g.num_nodes {
-                    let a = g.adjacency[i * n + j];
-                    if a != 0.0 {
-                        for k in 0..fi {
-                            next[j * fi + k] += a * dm[i * fi + k];
+            // The transpose of the aggregation: dH_src += A dM_dst.
+            let mut next = vec![0.0; rows * fi];
+            for (g, &start) in graphs.iter().zip(&pass.offsets) {
+                let side = g.max_nodes;
+                for i in 0..g.num_nodes {
+                    for j in 0..g.num_nodes {
+                        let a = g.adjacency[i * side + j];
+                        if a != 0.0 {
+                            let (dst, src) = self.message(i, j);
+                            let (dst, src) = ((start + dst) * fi, (start + src) * fi);
+                            for k in 0..fi {
+                                next[src + k] += a * dm[dst + k];
+                            }
                         }
                     }
                 }
@@ -227,15 +524,90 @@ impl Network {
     }
 }
 
+/// Per-column mean and biased variance of a `rows x cols` matrix.
+fn column_moments(z: &[f64], rows: usize, cols: usize) -> (Vec<f64>, Vec<f64>) {
+    let count = rows.max(1) as f64;
+    let mut mean = vec![0.0; cols];
+    for r in 0..rows {
+        for k in 0..cols {
+            mean[k] += z[r * cols + k] / count;
+        }
+    }
+    let mut var = vec![0.0; cols];
+    for r in 0..rows {
+        for k in 0..cols {
+            let d = z[r * cols + k] - mean[k];
+            var[k] += d * d / count;
+        }
+    }
+    (mean, var)
+}
+
+/// The map from targets to what the network trains on.
+#[derive(Clone, Copy, Debug)]
+enum TargetMap {
+    /// Standardized targets (linear output).
+    Standard(Standardizer),
+    /// The training set's range mapped affinely onto [0.05, 0.95] (sigmoid
+    /// output): `u = low + (y - min) * scale`.
+    Unit { min: f64, scale: f64 },
+}
+
+impl TargetMap {
+    fn fit(targets: &[f64], sigmoid_output: bool) -> Self {
+        if !sigmoid_output {
+            return TargetMap::Standard(Standardizer::fit(targets));
+        }
+        let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let range = max - min;
+        // A constant training set maps to the middle of the interval.
+        let scale = if range > 1e-12 {
+            (UNIT_HIGH - UNIT_LOW) / range
+        } else {
+            1.0
+        };
+        let min = if range > 1e-12 { min } else { min - 0.45 };
+        TargetMap::Unit { min, scale }
+    }
+
+    fn forward(&self, y: f64) -> f64 {
+        match *self {
+            TargetMap::Standard(s) => s.forward(y),
+            TargetMap::Unit { min, scale } => UNIT_LOW + (y - min) * scale,
+        }
+    }
+
+    fn inverse(&self, u: f64) -> f64 {
+        match *self {
+            TargetMap::Standard(s) => s.inverse(u),
+            TargetMap::Unit { min, scale } => min + (u - UNIT_LOW) / scale,
+        }
+    }
+
+    /// Target units per network unit (for deviations).
+    fn unit(&self) -> f64 {
+        match *self {
+            TargetMap::Standard(s) => s.std,
+            TargetMap::Unit { scale, .. } => 1.0 / scale,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Fitted {
     network: Network,
-    y_scale: Standardizer,
+    targets: TargetMap,
     head: Option<BayesianLinearRegression>,
     shape: (usize, usize),
 }
 
 /// The GCN predictor on graph tensors.
+///
+/// With `sigmoid_output` the targets are mapped affinely so the training
+/// set spans [0.05, 0.95]: BONAS trains on accuracies as fractions, while
+/// oxinas scores come in any unit (percent, negated perplexity); predictions
+/// are mapped back.
 #[derive(Debug)]
 pub struct Gcn {
     config: GcnConfig,
@@ -269,6 +641,12 @@ impl Gcn {
         if config.retrain_every == 0 {
             return Err(hyper(name, "retrain_every", "at least 1"));
         }
+        if config
+            .uniform_init
+            .is_some_and(|b| !(b > 0.0 && b.is_finite()))
+        {
+            return Err(hyper(name, "uniform_init", "a positive bound"));
+        }
         Ok(Self {
             config,
             seed,
@@ -295,6 +673,33 @@ impl Gcn {
         }
         Ok(())
     }
+
+    /// The Bayesian head's regression and its training targets: BONAS's
+    /// regression on the logit of the mapped targets, or the default one on
+    /// the standardized targets.
+    fn fit_head(
+        &self,
+        embeddings: &[Vec<f64>],
+        mapped: &[f64],
+    ) -> Result<BayesianLinearRegression, PredictorError> {
+        let (config, targets): (_, Vec<f64>) = if self.config.sigmoid_output {
+            (
+                BayesianLinearRegressionConfig::bonas(),
+                mapped.iter().map(|&u| logit(u)).collect(),
+            )
+        } else {
+            (BayesianLinearRegressionConfig::default(), mapped.to_vec())
+        };
+        let mut blr = BayesianLinearRegression::new(config)?;
+        blr.fit(embeddings, &targets)?;
+        Ok(blr)
+    }
+}
+
+/// Read-out embeddings of `inputs` with running batch-norm statistics.
+fn embed(network: &Network, inputs: &[GraphTensors]) -> Vec<Vec<f64>> {
+    let refs: Vec<&GraphTensors> = inputs.iter().collect();
+    network.forward(&refs, Mode::Eval).embeddings
 }
 
 impl Predictor<GraphTensors> for Gcn {
@@ -316,24 +721,22 @@ impl Predictor<GraphTensors> for Gcn {
         }
         let shape = (inputs[0].max_nodes, inputs[0].num_node_features);
         self.check(inputs, shape)?;
-        let y_scale = Standardizer::fit(targets);
-        let y: Vec<f64> = targets.iter().map(|&v| y_scale.forward(v)).collect();
+        let target_map = TargetMap::fit(targets, self.config.sigmoid_output);
+        let y: Vec<f64> = targets.iter().map(|&v| target_map.forward(v)).collect();
         let fit_index = self.fits;
         self.fits += 1;
-        if let Some(fitted) = self.fitted.as_mut().filter(|f| {
+        let keep_network = self.fitted.as_ref().is_some_and(|f| {
             f.head.is_some()
                 && f.shape == shape
                 && !fit_index.is_multiple_of(self.config.retrain_every)
-        }) {
+        });
+        if keep_network && let Some(network) = self.fitted.as_ref().map(|f| &f.network) {
             // Between retrains only the head learns the new points.
-            let embeddings: Vec<Vec<f64>> = inputs
-                .iter()
-                .map(|g| fitted.network.forward(g).pooled)
-                .collect();
-            let mut blr = BayesianLinearRegression::new(BayesianLinearRegressionConfig::default())?;
-            blr.fit(&embeddings, &y)?;
-            fitted.head = Some(blr);
-            fitted.y_scale = y_scale;
+            let head = self.fit_head(&embed(network, inputs), &y)?;
+            if let Some(fitted) = self.fitted.as_mut() {
+                fitted.head = Some(head);
+                fitted.targets = target_map;
+            }
             return Ok(());
         }
         let seed = self.seed;
@@ -346,11 +749,21 @@ impl Predictor<GraphTensors> for Gcn {
             order.shuffle(&mut rng);
             for batch in order.chunks(self.config.batch_size) {
                 grad.iter_mut().for_each(|g| *g = 0.0);
-                for &i in batch {
-                    let pass = network.forward(&inputs[i]);
-                    let d = 2.0 * (pass.output - y[i]) / batch.len() as f64;
-                    network.backward(&inputs[i], &pass, d, &mut grad);
-                }
+                let graphs: Vec<&GraphTensors> = batch.iter().map(|&i| &inputs[i]).collect();
+                let pass = network.forward(&graphs, Mode::Train);
+                let d_out: Vec<f64> = batch
+                    .iter()
+                    .zip(&pass.outputs)
+                    .map(|(&i, &p)| {
+                        let weight = match self.config.loss {
+                            GcnLoss::SquaredError => 1.0,
+                            GcnLoss::ExpWeightedSquaredError => (y[i] - 1.0).exp(),
+                        };
+                        2.0 * weight * (p - y[i]) / batch.len() as f64
+                    })
+                    .collect();
+                network.backward(&graphs, &pass, &d_out, &mut grad);
+                network.update_running_stats(&pass);
                 for (g, p) in grad.iter_mut().zip(&network.params) {
                     *g += self.config.weight_decay * p;
                 }
@@ -358,17 +771,13 @@ impl Predictor<GraphTensors> for Gcn {
             }
         }
         let head = if self.config.blr_head {
-            let embeddings: Vec<Vec<f64>> =
-                inputs.iter().map(|g| network.forward(g).pooled).collect();
-            let mut blr = BayesianLinearRegression::new(BayesianLinearRegressionConfig::default())?;
-            blr.fit(&embeddings, &y)?;
-            Some(blr)
+            Some(self.fit_head(&embed(&network, inputs), &y)?)
         } else {
             None
         };
         self.fitted = Some(Fitted {
             network,
-            y_scale,
+            targets: target_map,
             head,
             shape,
         });
@@ -380,22 +789,34 @@ impl Predictor<GraphTensors> for Gcn {
             predictor: self.name(),
         })?;
         self.check(inputs, f.shape)?;
-        let passes: Vec<Pass> = inputs.iter().map(|g| f.network.forward(g)).collect();
+        let refs: Vec<&GraphTensors> = inputs.iter().collect();
+        let pass = f.network.forward(&refs, Mode::Eval);
+        let unit = f.targets.unit();
         match &f.head {
-            Some(blr) => {
-                let embeddings: Vec<Vec<f64>> = passes.into_iter().map(|p| p.pooled).collect();
-                Ok(blr
-                    .predict(&embeddings)?
-                    .into_iter()
-                    .map(|p| Prediction {
-                        mean: f.y_scale.inverse(p.mean),
-                        std: p.std * f.y_scale.std,
-                    })
-                    .collect())
-            }
-            None => Ok(passes
+            Some(blr) => Ok(blr
+                .predict(&pass.embeddings)?
+                .into_iter()
+                .map(|p| {
+                    if self.config.sigmoid_output {
+                        // The regression is on logits: report the moments
+                        // of its sigmoid, in target units.
+                        let (mean, std) = sigmoid_moments(p.mean, p.std);
+                        Prediction {
+                            mean: f.targets.inverse(mean),
+                            std: std * unit,
+                        }
+                    } else {
+                        Prediction {
+                            mean: f.targets.inverse(p.mean),
+                            std: p.std * unit,
+                        }
+                    }
+                })
+                .collect()),
+            None => Ok(pass
+                .outputs
                 .iter()
-                .map(|p| Prediction::point(f.y_scale.inverse(p.output)))
+                .map(|&o| Prediction::point(f.targets.inverse(o)))
                 .collect()),
         }
     }
@@ -409,35 +830,47 @@ impl Predictor<GraphTensors> for Gcn {
 mod tests {
     use super::*;
     use crate::rank_correlation::kendall_tau;
+    use oxinas_core::SearchSpace;
     use oxinas_core::seed::rng_from_seed;
+    use oxinas_encodings::EncodableSpace;
+    use oxinas_spaces::{Nb201Arch, Nb201Op, Nb201Space};
 
     /// Random 5-node chains with one-hot node labels (3 ops); the target is
-    /// a fixed weight per op summed over nodes, which mean pooling can express.
-    fn graphs(n: usize, seed: u64) -> (Vec<GraphTensors>, Vec<f64>) {
+    /// a fixed weight per op summed over nodes, which mean pooling can
+    /// express. With `global`, a sixth node that every node feeds (own
+    /// label column), as the `gcn_bonas` encodings write it.
+    fn graphs(n: usize, seed: u64, global: bool) -> (Vec<GraphTensors>, Vec<f64>) {
         let mut rng = rng_from_seed(seed);
         let weights = [1.0, -0.5, 0.3];
         let mut gs = Vec::new();
         let mut ys = Vec::new();
+        let side = if global { 6 } else { 5 };
+        let width = if global { 4 } else { 3 };
         for _ in 0..n {
-            let nodes = 5;
-            let mut features = vec![0.0; nodes * 3];
-            let mut adjacency = vec![0.0; nodes * nodes];
+            let mut features = vec![0.0; side * width];
+            let mut adjacency = vec![0.0; side * side];
             let mut y = 0.0;
-            for i in 0..nodes {
+            for i in 0..5 {
                 let op = rng.random_range(0..3);
-                features[i * 3 + op] = 1.0;
+                features[i * width + op] = 1.0;
                 y += weights[op];
-                adjacency[i * nodes + i] = 0.5;
-                if i + 1 < nodes {
-                    adjacency[i * nodes + i + 1] = 0.5;
+                adjacency[i * side + i] = 0.5;
+                if i + 1 < 5 {
+                    adjacency[i * side + i + 1] = 0.5;
                 } else {
-                    adjacency[i * nodes + i] = 1.0;
+                    adjacency[i * side + i] = 1.0;
+                }
+            }
+            if global {
+                features[5 * width + 3] = 1.0;
+                for i in 0..6 {
+                    adjacency[i * side + 5] = 1.0;
                 }
             }
             gs.push(GraphTensors {
-                num_nodes: nodes,
-                max_nodes: nodes,
-                num_node_features: 3,
+                num_nodes: side,
+                max_nodes: side,
+                num_node_features: width,
                 node_features: features,
                 adjacency,
                 graph_features: vec![],
@@ -449,56 +882,181 @@ mod tests {
 
     #[test]
     fn backward_matches_finite_differences() {
-        let (gs, _) = graphs(1, 9);
-        let config = GcnConfig {
+        let small = |config: GcnConfig| GcnConfig {
             layers: 2,
             hidden: 4,
-            ..GcnConfig::default()
+            ..config
         };
-        let mut net = Network::new(3, &config, 1);
-        // Positive biases keep every unit active, away from ReLU kinks.
-        for l in 0..2 {
-            let off = net.layer_offset(l);
-            let (fi, fo) = (net.sizes[l], net.sizes[l + 1]);
-            for b in &mut net.params[off + fi * fo..off + fi * fo + fo] {
-                *b = 1.0;
+        for (config, global) in [
+            (small(GcnConfig::default()), false),
+            (small(GcnConfig::bonas()), true),
+        ] {
+            let (gs, _) = graphs(3, 9, global);
+            let refs: Vec<&GraphTensors> = gs.iter().collect();
+            let mut net = Network::new(gs[0].num_node_features, &config, 1);
+            // Positive biases keep the unnormalized units away from ReLU kinks.
+            if !config.batch_norm {
+                for l in 0..2 {
+                    let off = net.layer_offset(l);
+                    let (fi, fo) = (net.sizes[l], net.sizes[l + 1]);
+                    for b in &mut net.params[off + fi * fo..off + fi * fo + fo] {
+                        *b = 1.0;
+                    }
+                }
+            }
+            // The gradient of sum_b c_b output_b, batch norm in training mode.
+            let c = [0.7, -1.3, 0.4];
+            let objective = |n: &Network| {
+                let pass = n.forward(&refs, Mode::Train);
+                pass.outputs.iter().zip(&c).map(|(o, c)| o * c).sum::<f64>()
+            };
+            let pass = net.forward(&refs, Mode::Train);
+            let mut grad = vec![0.0; net.params.len()];
+            net.backward(&refs, &pass, &c, &mut grad);
+            for (k, analytic) in grad.iter().enumerate() {
+                let mut plus = net.clone();
+                plus.params[k] += 1e-6;
+                let mut minus = net.clone();
+                minus.params[k] -= 1e-6;
+                let numeric = (objective(&plus) - objective(&minus)) / 2e-6;
+                assert!(
+                    (numeric - analytic).abs() < 1e-5 * (1.0 + analytic.abs()),
+                    "batch_norm {}: param {k}: {numeric} vs {analytic}",
+                    config.batch_norm
+                );
             }
         }
-        let pass = net.forward(&gs[0]);
-        let mut grad = vec![0.0; net.params.len()];
-        net.backward(&gs[0], &pass, 1.0, &mut grad);
-        for (k, analytic) in grad.iter().enumerate() {
-            let mut plus = net.clone();
-            plus.params[k] += 1e-6;
-            let mut minus = net.clone();
-            minus.params[k] -= 1e-6;
-            let numeric = (plus.forward(&gs[0]).output - minus.forward(&gs[0]).output) / 2e-6;
-            assert!(
-                (numeric - analytic).abs() < 1e-5,
-                "param {k}: {numeric} vs {analytic}"
-            );
+    }
+
+    /// One GCN layer of one unit, weights set by hand, on input -> a -> b with
+    /// a global node that all four nodes (itself included) feed.
+    fn hand_network(aggregation: GcnAggregation) -> (Network, GraphTensors) {
+        let config = GcnConfig {
+            layers: 1,
+            hidden: 1,
+            aggregation,
+            readout: GcnReadout::LastNode,
+            ..GcnConfig::default()
+        };
+        let mut net = Network::new(4, &config, 0);
+        // W = (1, 2, 3, 4), b = 0.5; output = 2 * embedding - 1.
+        net.params = vec![1.0, 2.0, 3.0, 4.0, 0.5, 2.0, -1.0];
+        #[rustfmt::skip]
+        let adjacency = vec![
+            1.0, 1.0, 0.0, 1.0,
+            0.0, 1.0, 1.0, 1.0,
+            0.0, 0.0, 1.0, 1.0,
+            0.0, 0.0, 0.0, 1.0,
+        ];
+        #[rustfmt::skip]
+        let node_features = vec![
+            1.0, 0.0, 0.0, 0.0,
+            0.0, 1.0, 0.0, 0.0,
+            0.0, 0.0, 1.0, 0.0,
+            0.0, 0.0, 0.0, 1.0,
+        ];
+        let g = GraphTensors {
+            num_nodes: 4,
+            max_nodes: 4,
+            num_node_features: 4,
+            node_features,
+            adjacency,
+            graph_features: vec![],
+        };
+        (net, g)
+    }
+
+    #[test]
+    fn the_global_node_gathers_from_every_node_by_hand() {
+        let (net, g) = hand_network(GcnAggregation::Predecessors);
+        // m_global = h_0 + h_1 + h_2 + h_global = (1, 1, 1, 1):
+        // relu(1 + 2 + 3 + 4 + 0.5) = 10.5, output 2 * 10.5 - 1 = 20.
+        let pass = net.forward(&[&g], Mode::Eval);
+        assert_eq!(pass.embeddings[0], vec![10.5]);
+        assert_eq!(pass.outputs[0], 20.0);
+        // Relabelling any one node moves it: node 0 to label 1 gives
+        // m_global = (0, 2, 1, 1), 4 + 3 + 4 + 0.5 = 11.5; node 1 to label 0
+        // (2, 0, 1, 1), 9.5; node 2 to label 0 (2, 1, 0, 1), 8.5.
+        for (node, label, expected) in [(0, 1, 11.5), (1, 0, 9.5), (2, 0, 8.5)] {
+            let mut relabelled = g.clone();
+            let row = &mut relabelled.node_features[node * 4..node * 4 + 4];
+            row.fill(0.0);
+            row[label] = 1.0;
+            let embedding = net.forward(&[&relabelled], Mode::Eval).embeddings;
+            assert_eq!(embedding[0], vec![expected], "node {node}");
+        }
+        // Gathering from successors instead, the global node sees only
+        // itself: relu(4 + 0.5), whatever the cell.
+        let (net, mut g) = hand_network(GcnAggregation::Successors);
+        assert_eq!(net.forward(&[&g], Mode::Eval).embeddings[0], vec![4.5]);
+        g.node_features[4..8].copy_from_slice(&[1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(net.forward(&[&g], Mode::Eval).embeddings[0], vec![4.5]);
+    }
+
+    #[test]
+    fn bonas_readout_changes_with_every_nodes_op() {
+        let space = Nb201Space::new();
+        let encoding = space.graph_encoding("gcn_bonas").unwrap();
+        let arch = space.sample(&mut rng_from_seed(5));
+        let readout = |net: &Network, a: &Nb201Arch| -> Vec<f64> {
+            let g = encoding.encode(a).unwrap();
+            net.forward(&[&g], Mode::Eval).embeddings.remove(0)
+        };
+        let bonas = GcnConfig::bonas();
+        let inert = GcnConfig {
+            aggregation: GcnAggregation::Successors,
+            ..GcnConfig::bonas()
+        };
+        let features = encoding.num_node_features();
+        let net = Network::new(features, &bonas, 3);
+        let successors = Network::new(features, &inert, 3);
+        let base = readout(&net, &arch);
+        // Every op node of the cell: a different op changes the global
+        // node's embedding.
+        for edge in 0..arch.ops.len() {
+            for op in Nb201Op::ALL {
+                if op == arch.ops[edge] {
+                    continue;
+                }
+                let mut changed = arch;
+                changed.ops[edge] = op;
+                assert_ne!(readout(&net, &changed), base, "edge {edge} -> {op:?}");
+                // Gathering along outgoing edges leaves it inert.
+                assert_eq!(
+                    readout(&successors, &changed),
+                    readout(&successors, &arch),
+                    "edge {edge}"
+                );
+            }
         }
     }
 
     #[test]
     fn learns_a_sum_of_node_labels_with_and_without_blr_head() {
-        let (train, y) = graphs(120, 1);
-        let (test, truth) = graphs(150, 2);
-        for blr_head in [false, true] {
-            let mut p = Gcn::new(
+        for (config, global) in [
+            (GcnConfig::default(), false),
+            (
                 GcnConfig {
-                    blr_head,
+                    blr_head: true,
                     ..GcnConfig::default()
                 },
-                4,
-            )
-            .unwrap();
+                false,
+            ),
+            (GcnConfig::bonas(), true),
+        ] {
+            let (train, y) = graphs(120, 1, global);
+            let (test, truth) = graphs(150, 2, global);
+            let blr_head = config.blr_head;
+            let mut p = Gcn::new(config, 4).unwrap();
             p.fit(&train, &y).unwrap();
             let pred = p.predict(&test).unwrap();
             let means: Vec<f64> = pred.iter().map(|q| q.mean).collect();
             let tau = kendall_tau(&means, &truth).unwrap();
             // Untrained or wrongly trained networks score near 0 here.
-            assert!(tau > 0.55, "blr_head {blr_head}: tau {tau}");
+            assert!(
+                tau > 0.55,
+                "blr_head {blr_head}, global {global}: tau {tau}"
+            );
             assert_eq!(pred.iter().any(|q| q.std > 0.0), blr_head);
         }
         assert!(
@@ -515,9 +1073,9 @@ mod tests {
 
     #[test]
     fn between_retrains_only_the_head_learns() {
-        let (first, y_first) = graphs(40, 5);
-        let (second, _) = graphs(40, 6);
-        let (probe, _) = graphs(20, 7);
+        let (first, y_first) = graphs(40, 5, false);
+        let (second, _) = graphs(40, 6, false);
+        let (probe, _) = graphs(20, 7, false);
         // Targets the first network never saw: the head must follow them.
         let y_flipped: Vec<f64> = y_first.iter().map(|v| -v).collect();
         let config = GcnConfig {

@@ -9,10 +9,10 @@
 //! vector encoding from `oxinas-encodings`; [`EncodedPredictor`] puts one in
 //! front of a model so it predicts architectures directly):
 //! [`MlpEnsemble`] (BANANAS), [`GaussianProcess`], [`BayesianLinearRegression`],
-//! [`RandomForest`], [`GradientBoosting`], [`NgBoost`]; [`Gcn`] works on graph
-//! tensors. Learning-curve predictors ([`learning_curve`]) extrapolate partial
-//! training curves, and [`Omni`] combines an encoding, learning-curve and
-//! zero-cost features. [`predictor_study`] runs the protocol of White et al.
+//! [`RandomForest`], [`GradientBoosting`], [`NgBoost`]; [`Gcn`] (BONAS) and
+//! [`Gin`] (NPENAS) work on graph tensors. Learning-curve predictors
+//! ([`learning_curve`]) extrapolate partial training curves, and [`Omni`]
+//! combines an encoding, learning-curve and zero-cost features. [`predictor_study`] runs the protocol of White et al.
 //! (2021): rank correlation on a fixed test set against the training-set size.
 
 mod adam;
@@ -23,6 +23,7 @@ mod encoded_predictor;
 mod error;
 mod gaussian_process;
 mod gcn;
+mod gin;
 mod gradient_boosting;
 mod graph_encoded_predictor;
 pub mod learning_curve;
@@ -35,6 +36,7 @@ mod random_forest;
 pub mod rank_correlation;
 mod regression_tree;
 mod row_major_gemm;
+mod sigmoid_moments;
 mod standardizer;
 #[cfg(test)]
 mod synthetic;
@@ -43,7 +45,8 @@ pub use bayesian_linear_regression::{BayesianLinearRegression, BayesianLinearReg
 pub use encoded_predictor::EncodedPredictor;
 pub use error::PredictorError;
 pub use gaussian_process::{GaussianProcess, GaussianProcessConfig, Kernel};
-pub use gcn::{Gcn, GcnConfig};
+pub use gcn::{Gcn, GcnAggregation, GcnConfig, GcnLoss, GcnReadout};
+pub use gin::{Gin, GinActivation, GinConfig, GinHead};
 pub use gradient_boosting::{GradientBoosting, GradientBoostingConfig};
 pub use graph_encoded_predictor::GraphEncodedPredictor;
 pub use mlp_ensemble::{MlpEnsemble, MlpEnsembleConfig, MlpLoss};

@@ -19,8 +19,14 @@ use crate::{Prediction, Predictor, PredictorError};
 pub enum MlpLoss {
     /// Mean squared error on standardized targets.
     Mse,
-    /// Mean absolute percentage error, BANANAS's choice, on targets rescaled
-    /// to `[1, 2]` (so the percentage is well defined whatever the units).
+    /// Mean absolute error on standardized targets: the loss of BANANAS's
+    /// reference code on NAS-Bench-101 and -201 (`params.py`, `loss: mae`).
+    Mae,
+    /// Mean absolute percentage error, BANANAS's loss on the DARTS space:
+    /// `|p - t| / t` with `t` the distance above a floor just below the
+    /// best loss, so the best architectures weigh most. Scores (larger is
+    /// better) become such losses as `t = 1 + (best - y) / (best - worst)`
+    /// over the training set: the best at 1, the worst at 2.
     Mape,
 }
 
@@ -33,7 +39,7 @@ pub struct MlpEnsembleConfig {
     pub hidden_layers: usize,
     /// Units per hidden layer (BANANAS: 20).
     pub width: usize,
-    /// Training epochs (BANANAS: 200).
+    /// Training epochs (BANANAS's NB101/NB201 runs: 150).
     pub epochs: usize,
     /// Mini-batch size (BANANAS: 32).
     pub batch_size: usize,
@@ -43,6 +49,11 @@ pub struct MlpEnsembleConfig {
     pub weight_decay: f64,
     /// Loss.
     pub loss: MlpLoss,
+    /// Adam's second-moment decay (BANANAS: 0.99).
+    pub adam_beta2: f64,
+    /// Standardize each input column before training (BANANAS feeds the raw
+    /// 0/1 encoding).
+    pub standardize_inputs: bool,
 }
 
 impl Default for MlpEnsembleConfig {
@@ -51,11 +62,13 @@ impl Default for MlpEnsembleConfig {
             ensemble_size: 5,
             hidden_layers: 10,
             width: 20,
-            epochs: 200,
+            epochs: 150,
             batch_size: 32,
             learning_rate: 0.01,
             weight_decay: 0.0,
-            loss: MlpLoss::Mape,
+            loss: MlpLoss::Mae,
+            adam_beta2: 0.99,
+            standardize_inputs: false,
         }
     }
 }
@@ -85,15 +98,19 @@ impl TargetScale {
     }
     fn forward(&self, v: f64) -> f64 {
         match self.loss {
-            MlpLoss::Mape => 1.0 + (v - self.low) / self.span,
-            MlpLoss::Mse => (v - self.mean) / self.std,
+            // The best training score maps to 1, the worst to 2.
+            MlpLoss::Mape => 1.0 + (self.high() - v) / self.span,
+            MlpLoss::Mse | MlpLoss::Mae => (v - self.mean) / self.std,
         }
     }
     fn inverse(&self, z: f64) -> f64 {
         match self.loss {
-            MlpLoss::Mape => self.low + (z - 1.0) * self.span,
-            MlpLoss::Mse => z * self.std + self.mean,
+            MlpLoss::Mape => self.high() - (z - 1.0) * self.span,
+            MlpLoss::Mse | MlpLoss::Mae => z * self.std + self.mean,
         }
+    }
+    fn high(&self) -> f64 {
+        self.low + self.span
     }
 }
 
@@ -137,6 +154,9 @@ impl MlpEnsemble {
         if !(config.weight_decay >= 0.0 && config.weight_decay.is_finite()) {
             return Err(hyper(NAME, "weight_decay", "non-negative"));
         }
+        if !(0.0..1.0).contains(&config.adam_beta2) {
+            return Err(hyper(NAME, "adam_beta2", "in [0, 1)"));
+        }
         Ok(Self {
             config,
             seed,
@@ -177,7 +197,11 @@ impl MlpEnsemble {
         let mut rng = rng_from_seed(derive_seed(self.seed, &[member as u64]));
         let mut net = DenseNetwork::new(self.layer_sizes(x[0].len()), &mut rng);
         let dim = net.input_dim();
-        let mut adam = Adam::new(net.num_params(), self.config.learning_rate);
+        let mut adam = Adam::with_beta2(
+            net.num_params(),
+            self.config.learning_rate,
+            self.config.adam_beta2,
+        );
         let mut grad = vec![0.0; net.num_params()];
         let mut order: Vec<usize> = (0..x.len()).collect();
         let mut buffers = net.buffers(self.config.batch_size.min(x.len()));
@@ -201,6 +225,7 @@ impl MlpEnsemble {
                     *g = scale
                         * match loss {
                             MlpLoss::Mse => 2.0 * (p - target),
+                            MlpLoss::Mae => (p - target).signum(),
                             MlpLoss::Mape => (p - target).signum() / target,
                         };
                 }
@@ -225,7 +250,11 @@ impl Predictor<Vec<f64>> for MlpEnsemble {
 
     fn fit(&mut self, inputs: &[Vec<f64>], targets: &[f64]) -> Result<(), PredictorError> {
         let width = check_training(NAME, inputs, targets, 2)?;
-        let standardizer = ColumnStandardizer::fit(inputs);
+        let standardizer = if self.config.standardize_inputs {
+            ColumnStandardizer::fit(inputs)
+        } else {
+            ColumnStandardizer::identity(width)
+        };
         let x = standardizer.transform_all(inputs);
         let scale = TargetScale::fit(targets, self.config.loss);
         let t: Vec<f64> = targets.iter().map(|&v| scale.forward(v)).collect();
@@ -294,6 +323,22 @@ mod tests {
         let (tau, pred, _) = learn_binary(&mut p, 20);
         assert!(tau > 0.7, "tau {tau}");
         assert!(pred.iter().any(|q| q.std > 0.0));
+    }
+
+    #[test]
+    fn mape_targets_put_the_best_architecture_nearest_the_floor() {
+        // Scores 10 (worst), 20, 30 (best): losses 2, 1.5, 1, so |p - t| / t
+        // weighs an error on the best architecture twice the worst's.
+        let scale = TargetScale::fit(&[20.0, 10.0, 30.0], MlpLoss::Mape);
+        assert_eq!(scale.forward(30.0), 1.0);
+        assert_eq!(scale.forward(20.0), 1.5);
+        assert_eq!(scale.forward(10.0), 2.0);
+        assert_eq!(scale.inverse(1.25), 25.0);
+        // MAE (the default) trains on standardized scores: mean 20, sd
+        // sqrt(200 / 3).
+        let scale = TargetScale::fit(&[20.0, 10.0, 30.0], MlpLoss::Mae);
+        assert!((scale.forward(30.0) - 10.0 / (200.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(MlpEnsembleConfig::default().loss, MlpLoss::Mae);
     }
 
     #[test]

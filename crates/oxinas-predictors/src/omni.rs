@@ -5,6 +5,9 @@
 use crate::predictor_study::StudyArch;
 use crate::{NgBoost, NgBoostConfig, Prediction, Predictor, PredictorError};
 
+/// The value NASLib gives a zero-cost score that came out NaN or infinite.
+const NON_FINITE_ZERO_COST: f64 = -1e8;
+
 /// OMNI on [`StudyArch`] inputs.
 #[derive(Clone, Debug)]
 pub struct Omni {
@@ -26,10 +29,19 @@ impl Omni {
     }
 
     /// The feature vector of one architecture; zero-cost scores enter as
-    /// signed logarithms because they span many orders of magnitude.
+    /// signed logarithms because they span many orders of magnitude, a
+    /// non-finite score as -1e8 first (NASLib's `ZeroCost`), so a proxy that
+    /// failed on a cell ranks it last.
     pub fn features(&self, arch: &StudyArch) -> Vec<f64> {
         let mut v = arch.encoding.clone();
-        v.extend(arch.zero_cost.iter().map(|s| s.signum() * s.abs().ln_1p()));
+        v.extend(arch.zero_cost.iter().map(|&s| {
+            let s = if s.is_finite() {
+                s
+            } else {
+                NON_FINITE_ZERO_COST
+            };
+            s.signum() * s.abs().ln_1p()
+        }));
         if let Some(last) = arch.validation_curve.last() {
             v.push(*last);
         }
@@ -76,6 +88,26 @@ mod tests {
     use super::*;
     use crate::rank_correlation::kendall_tau;
     use crate::synthetic::binary_problem;
+
+    #[test]
+    fn non_finite_zero_cost_scores_count_as_minus_1e8() {
+        let omni = Omni::new(NgBoostConfig::default(), 1, 0).unwrap();
+        let arch = StudyArch {
+            encoding: vec![1.0],
+            graph: None,
+            params: None,
+            validation_curve: vec![],
+            training_losses: vec![],
+            zero_cost: vec![f64::NAN, f64::INFINITY, 2.0],
+            target: 0.0,
+        };
+        // -ln(1 + 1e8) = -18.420680753952..., ln(1 + 2) = 1.098612288668...
+        let f = omni.features(&arch);
+        assert_eq!(f.len(), 4);
+        assert!((f[1] + 18.420_680_754).abs() < 1e-8, "{f:?}");
+        assert!((f[2] + 18.420_680_754).abs() < 1e-8, "{f:?}");
+        assert!((f[3] - 1.098_612_289).abs() < 1e-8, "{f:?}");
+    }
 
     #[test]
     fn uses_the_zero_cost_feature_that_carries_the_signal() {

@@ -83,7 +83,8 @@ pub enum PredictorKind {
     Ngboost,
     /// GCN on the graph encoding.
     Gcn,
-    /// GCN embeddings with a BLR head (BONAS).
+    /// BONAS's predictor: the global node's GCN embedding under a Bayesian
+    /// sigmoid regression (read on a `gcn_bonas` graph encoding).
     GcnBlr,
     /// Learning-curve extrapolation.
     Lce,
@@ -216,13 +217,9 @@ pub fn build_predictor(
             last_epochs: curves.sotl_epochs,
         })?),
         PredictorKind::EarlyStop => Box::new(EarlyStopValue::default()),
-        PredictorKind::Gcn | PredictorKind::GcnBlr => Box::new(OnGraph(Gcn::new(
-            GcnConfig {
-                blr_head: kind == PredictorKind::GcnBlr,
-                ..GcnConfig::default()
-            },
-            seed,
-        )?)),
+        PredictorKind::Gcn => Box::new(OnGraph(Gcn::new(GcnConfig::default(), seed)?)),
+        // The same predictor as the search loop's `gcn_blr`.
+        PredictorKind::GcnBlr => Box::new(OnGraph(Gcn::new(GcnConfig::bonas(), seed)?)),
         PredictorKind::Omni => Box::new(Omni::new(
             NgBoostConfig::default(),
             curves.sotl_epochs,

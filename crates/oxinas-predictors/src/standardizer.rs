@@ -62,6 +62,19 @@ impl ColumnStandardizer {
         Self { columns }
     }
 
+    /// The identity on rows of `width` columns (mean 0, deviation 1).
+    pub fn identity(width: usize) -> Self {
+        Self {
+            columns: vec![
+                Standardizer {
+                    mean: 0.0,
+                    std: 1.0,
+                };
+                width
+            ],
+        }
+    }
+
     /// The standardized copy of `row`.
     pub fn transform(&self, row: &[f64]) -> Vec<f64> {
         row.iter()
