@@ -780,6 +780,10 @@ fn visit_mat_bounded<R: Read>(
                 reader.skip_padding(u64::from(n), "padding after a matrix")?;
             }
             (MI_COMPRESSED, None) => {
+                // The inner bound below trusts `n`, so `n` must fit the input first:
+                // a corrupt count would otherwise let the decoded matrix declare
+                // gigabytes that get reserved.
+                reader.check_declared(u64::from(n), "a compressed element")?;
                 // Compressed elements are not padded. The decoder reads ahead
                 // through a buffer, but never past the element thanks to `take`.
                 let compressed = (&mut reader.input).take(u64::from(n));
