@@ -260,7 +260,9 @@ impl MatVariable {
             ))
         })?;
         let n = self.len();
-        if self.data.len() != n * size {
+        // The element count is at most usize::MAX (checked when the dimensions
+        // were read), but its byte count need not be.
+        if n.checked_mul(size) != Some(self.data.len()) {
             return Err(self.unsupported(format!(
                 "dimensions {:?} need {} values of {size} bytes, the real part holds {} bytes",
                 self.dims,

@@ -36,3 +36,28 @@ fn a_compressed_mat_element_longer_than_the_file_is_refused_before_allocating() 
         other => panic!("expected a truncation error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_mat_array_whose_byte_count_overflows_is_refused_not_a_panic() {
+    // A 414-byte MAT-file with a double array `coeff` of dimensions
+    // 2 x 1,280,590,157 x 924,860,993: 2,368,735,768,458,091,802 elements fit
+    // a usize, their 8-byte values do not (the multiplication panicked).
+    let path = regression("mat_dimensions_overflowing_bytes.mat");
+    let bytes = std::fs::read(&path).unwrap();
+    match parse_mat(&bytes, &path) {
+        Err(MatError::Unsupported {
+            path: named,
+            name,
+            message,
+        }) => {
+            assert_eq!((named, name.as_str()), (path, "coeff"));
+            assert!(
+                message.starts_with(
+                    "dimensions [2, 1280590157, 924860993] need 2368735768458091802 values of 8 bytes"
+                ),
+                "{message}"
+            );
+        }
+        other => panic!("expected an unsupported-array error, got {other:?}"),
+    }
+}
