@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use oxinas_formats::MatError;
 use oxinas_formats::mat_file::parse_mat;
+use oxinas_formats::numpy_pickle::decode_pickle;
+use oxinas_formats::{FormatError, MatError};
 
 fn regression(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -59,5 +60,30 @@ fn a_mat_array_whose_byte_count_overflows_is_refused_not_a_panic() {
             );
         }
         other => panic!("expected an unsupported-array error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_pickle_that_doubles_a_dict_by_building_it_from_itself_is_refused() {
+    // 457 bytes: a dict given itself as BUILD state, again and again, doubles
+    // at each BUILD opcode; the 2 GB reservation aborted the process.
+    let path = regression("pickle_build_doubling_a_dict.pickle");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len(), 457);
+    match decode_pickle(&bytes, &path) {
+        Err(FormatError::Malformed {
+            path: named,
+            offset: Some(_),
+            message,
+        }) => {
+            assert_eq!(named, path);
+            assert!(
+                message.contains(
+                    "containers receive more entries than a pickle of 457 bytes can hold"
+                ),
+                "{message}"
+            );
+        }
+        other => panic!("expected a malformed-pickle error, got {other:?}"),
     }
 }
