@@ -134,6 +134,16 @@ fn decode_run(bytes: &[u8], path: &Path, index: u64) -> Result<Nb101Run, DataErr
             )
         })?;
     let adjacency = string(2)?;
+    // Rows are cut by byte offset below, which needs one byte per character.
+    if !adjacency.is_ascii() {
+        return Err(error(
+            Some(2),
+            format!(
+                "expected n*n digits 0 and 1, found non-ASCII text {}",
+                items[2]
+            ),
+        ));
+    }
     let dim = (1..=NB101_MAX_VERTICES)
         .find(|d| d * d == adjacency.len())
         .ok_or_else(|| {

@@ -260,7 +260,9 @@ impl MatVariable {
             ))
         })?;
         let n = self.len();
-        if self.data.len() != n * size {
+        // The element count is at most usize::MAX (checked when the dimensions
+        // were read), but its byte count need not be.
+        if n.checked_mul(size) != Some(self.data.len()) {
             return Err(self.unsupported(format!(
                 "dimensions {:?} need {} values of {size} bytes, the real part holds {} bytes",
                 self.dims,
@@ -780,6 +782,10 @@ fn visit_mat_bounded<R: Read>(
                 reader.skip_padding(u64::from(n), "padding after a matrix")?;
             }
             (MI_COMPRESSED, None) => {
+                // The inner bound below trusts `n`, so `n` must fit the input first:
+                // a corrupt count would otherwise let the decoded matrix declare
+                // gigabytes that get reserved.
+                reader.check_declared(u64::from(n), "a compressed element")?;
                 // Compressed elements are not padded. The decoder reads ahead
                 // through a buffer, but never past the element thanks to `take`.
                 let compressed = (&mut reader.input).take(u64::from(n));

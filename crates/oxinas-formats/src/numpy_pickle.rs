@@ -34,6 +34,9 @@ const MAX_DEPTH: usize = 512;
 /// Decodes a pickle (protocols 0-5) holding Python containers and NumPy
 /// arrays; `path` only names the file in errors.
 pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, FormatError> {
+    // A budget on the values produced guards against shared references
+    // nested to blow up exponentially.
+    let budget = bytes.len().saturating_mul(4).saturating_add(1024);
     let mut vm = Machine {
         input: bytes,
         pos: 0,
@@ -43,13 +46,12 @@ pub fn decode_pickle(bytes: &[u8], path: &Path) -> Result<PyValue, FormatError> 
         marks: Vec::new(),
         memo: HashMap::new(),
         refs: Vec::new(),
+        entries_left: budget,
     };
     let root = vm.run()?;
     vm.memo.clear();
     vm.count_references();
-    // A budget on the values produced guards against shared references
-    // nested to blow up exponentially.
-    let mut budget = bytes.len().saturating_mul(4).saturating_add(1024);
+    let mut budget = budget;
     vm.convert(root, 0, &mut budget)
 }
 
@@ -290,6 +292,10 @@ struct Machine<'a, 'p> {
     memo: HashMap<u64, Id>,
     /// How many containers reference each node (filled after STOP).
     refs: Vec<u32>,
+    /// How many more entries lists and dicts may receive: BUILD copies a
+    /// dict's items into another (or the same) dict, so a few bytes can
+    /// double a dict again and again.
+    entries_left: usize,
 }
 
 impl<'a> Machine<'a, '_> {
@@ -722,7 +728,22 @@ impl<'a> Machine<'a, '_> {
         }
     }
 
+    /// Takes `n` entries from the budget of container entries.
+    fn spend_entries(&mut self, at: usize, n: usize) -> Result<(), FormatError> {
+        self.entries_left = self.entries_left.checked_sub(n).ok_or_else(|| {
+            self.err(
+                at,
+                format!(
+                    "containers receive more entries than a pickle of {} bytes can hold",
+                    self.input.len()
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
     fn extend_list(&mut self, at: usize, items: &[Id]) -> Result<(), FormatError> {
+        self.spend_entries(at, items.len())?;
         let target = self.top(at)?;
         match &mut self.nodes[target] {
             Node::List(list) => {
@@ -737,6 +758,7 @@ impl<'a> Machine<'a, '_> {
     }
 
     fn extend_dict(&mut self, at: usize, pairs: &[(Id, Id)]) -> Result<(), FormatError> {
+        self.spend_entries(at, pairs.len())?;
         let target = self.top(at)?;
         match &mut self.nodes[target] {
             Node::Dict(dict) => {

@@ -503,7 +503,9 @@ pub fn read_wav(path: &Path) -> Result<Vec<f32>, Nb360Error> {
         hound::Error::IoError(io) => Nb360Error::format(path, format!("unreadable WAV: {io}")),
         other => Nb360Error::format(path, format!("not a readable WAV file: {other}")),
     };
-    let mut reader = hound::WavReader::open(path).map_err(wav_error)?;
+    let file = fs::File::open(path).map_err(|e| Nb360Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Nb360Error::io(path, e))?.len();
+    let mut reader = hound::WavReader::new(std::io::BufReader::new(file)).map_err(wav_error)?;
     let spec = reader.spec();
     if spec.channels != 1 {
         return Err(Nb360Error::format(
@@ -521,6 +523,18 @@ pub fn read_wav(path: &Path) -> Result<Vec<f32>, Nb360Error> {
         ));
     }
     let expected = reader.len() as usize;
+    // The header's sample count is only trusted as far as the file can hold
+    // it, so a corrupt count is an error before anything is reserved for it.
+    let declared_bytes =
+        u64::from(reader.len()).saturating_mul(u64::from(spec.bits_per_sample.div_ceil(8)));
+    if declared_bytes > file_len {
+        return Err(Nb360Error::format(
+            path,
+            format!(
+                "truncated or corrupt: the header promises {expected} samples ({declared_bytes} bytes), the file has {file_len} bytes"
+            ),
+        ));
+    }
     let truncated = |read: usize, e: hound::Error| {
         Nb360Error::format(
             path,

@@ -1,0 +1,44 @@
+//! The CSV benchmark tables. The first byte picks the reader (its value
+//! modulo 3): a user's table through `CsvTabular` over NB201 strings, the
+//! merged NB201 table (`Nb201Table::from_csv`), the NB101 subset table
+//! (`Nb101Table::from_csv`); the rest is the file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oxinas_benchmarks::{CsvBenchmarkConfig, CsvTabular, Nb101Table, Nb201Table};
+use oxinas_core::Goal;
+use oxinas_spaces::Nb201Space;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let path = oxinas_fuzz::input_file("fuzz.csv", rest);
+    match selector % 3 {
+        0 => {
+            let config = CsvBenchmarkConfig {
+                path,
+                space: "nb201".into(),
+                arch_column: "arch".into(),
+                validation: oxinas_benchmarks::CsvObjective {
+                    column: "valid".into(),
+                    goal: Goal::Maximize,
+                },
+                test: Some(oxinas_benchmarks::CsvObjective {
+                    column: "test".into(),
+                    goal: Goal::Maximize,
+                }),
+                cost_column: Some("cost".into()),
+                params_column: Some("params".into()),
+                epochs: 200,
+            };
+            let _ = CsvTabular::load(Nb201Space::new(), config);
+        }
+        1 => {
+            let _ = Nb201Table::from_csv(&path);
+        }
+        _ => {
+            let _ = Nb101Table::from_csv(&path);
+        }
+    }
+});
