@@ -2,6 +2,9 @@
 //! binary again with a chosen environment (a process's environment is shared
 //! by all its tests), filtered to the probe, which prints what it resolved.
 
+// The probe reports through stdout to the parent test.
+#![allow(clippy::print_stdout)]
+
 use std::process::Command;
 
 const PROBE_ENV: &str = "OXINAS_CORE_DATA_ROOT_PROBE";
