@@ -21,6 +21,7 @@ use oxinas_core::seed::rng_from_seed;
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
+use crate::column_moments::column_moments;
 use crate::error::hyper;
 use crate::sigmoid_moments::{logit, sigmoid, sigmoid_moments};
 use crate::{
@@ -522,25 +523,6 @@ impl Network {
             dh = next;
         }
     }
-}
-
-/// Per-column mean and biased variance of a `rows x cols` matrix.
-fn column_moments(z: &[f64], rows: usize, cols: usize) -> (Vec<f64>, Vec<f64>) {
-    let count = rows.max(1) as f64;
-    let mut mean = vec![0.0; cols];
-    for r in 0..rows {
-        for k in 0..cols {
-            mean[k] += z[r * cols + k] / count;
-        }
-    }
-    let mut var = vec![0.0; cols];
-    for r in 0..rows {
-        for k in 0..cols {
-            let d = z[r * cols + k] - mean[k];
-            var[k] += d * d / count;
-        }
-    }
-    (mean, var)
 }
 
 /// The map from targets to what the network trains on.

@@ -25,6 +25,7 @@ use oxinas_core::seed::{SeededRng, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
+use crate::column_moments::column_moments;
 use crate::error::hyper;
 use crate::sigmoid_moments::sigmoid;
 use crate::{Prediction, Predictor, PredictorError, Standardizer};
@@ -626,25 +627,6 @@ impl Network {
             dx = next;
         }
     }
-}
-
-/// Per-column mean and biased variance of a `rows x cols` matrix.
-fn column_moments(z: &[f64], rows: usize, cols: usize) -> (Vec<f64>, Vec<f64>) {
-    let count = rows.max(1) as f64;
-    let mut mean = vec![0.0; cols];
-    for r in 0..rows {
-        for k in 0..cols {
-            mean[k] += z[r * cols + k] / count;
-        }
-    }
-    let mut var = vec![0.0; cols];
-    for r in 0..rows {
-        for k in 0..cols {
-            let d = z[r * cols + k] - mean[k];
-            var[k] += d * d / count;
-        }
-    }
-    (mean, var)
 }
 
 /// How scores become training targets and back.

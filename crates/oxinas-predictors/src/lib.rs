@@ -18,6 +18,7 @@
 mod adam;
 mod bayesian_linear_regression;
 mod cholesky;
+mod column_moments;
 mod dense_network;
 mod encoded_predictor;
 mod error;
