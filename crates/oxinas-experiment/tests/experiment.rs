@@ -1,23 +1,13 @@
 //! The experiment runner end to end on NAS-Bench-201.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use oxinas_experiment::{
-    ExperimentConfig, ExperimentReport, NoProgress, RunOptions, run_experiment,
-};
+use support::{run, workspace_root};
+
+use std::path::Path;
+
+use oxinas_experiment::{ExperimentConfig, NoProgress, RunOptions, run_experiment};
 use oxinas_testkit::data_file;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
-    let path = Path::new("inline.toml");
-    let config = ExperimentConfig::from_toml(text, path).unwrap();
-    let mut options = RunOptions::new(path, out, &workspace_root());
-    options.threads = Some(threads);
-    run_experiment(&config, text, &options, &NoProgress).unwrap()
-}
 
 const SMALL: &str = r#"
 name = "small"

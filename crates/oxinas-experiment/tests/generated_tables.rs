@@ -3,18 +3,18 @@
 //! with the text (`cargo xtask readme` rewrites them). Blocks for training
 //! runs depend on the CPU's floating-point paths and are not compared.
 
+mod support;
+
+use support::workspace_root;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use oxinas_experiment::{
     BenchmarkConfig, ExperimentConfig, NoProgress, RunOptions, config_data_files,
     find_generated_blocks, run_experiment,
 };
 use oxinas_testkit::data_file;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn documents() -> Vec<PathBuf> {
     let root = workspace_root();

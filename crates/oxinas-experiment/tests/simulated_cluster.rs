@@ -1,26 +1,18 @@
 //! `[search] workers`: the runner on a simulated cluster, ASHA, asynchronous
 //! Hyperband and DEHB from configs.
 
+mod support;
+
+use support::{run, workspace_root};
+
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use oxinas_experiment::{
-    ExperimentConfig, ExperimentReport, NoProgress, OptimizerConfig, RunOptions, run_experiment,
+    ExperimentConfig, NoProgress, OptimizerConfig, RunOptions, run_experiment,
 };
 use oxinas_testkit::data_file;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
-    let path = Path::new("inline.toml");
-    let config = ExperimentConfig::from_toml(text, path).unwrap();
-    let mut options = RunOptions::new(path, out, &workspace_root());
-    options.threads = Some(threads);
-    run_experiment(&config, text, &options, &NoProgress).unwrap()
-}
 
 const CLUSTER: &str = r#"
 name = "cluster"

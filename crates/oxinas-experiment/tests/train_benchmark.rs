@@ -1,23 +1,15 @@
 //! The `train` benchmark: cells trained for real on the digits fixture.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::{run, workspace_root};
+
+use std::path::Path;
 
 use oxinas_experiment::{
-    BenchmarkConfig, ExperimentConfig, ExperimentReport, NoProgress, RunOptions, run_experiment,
+    BenchmarkConfig, ExperimentConfig, NoProgress, RunOptions, run_experiment,
 };
 use oxinas_train::DatasetName;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
-    let path = Path::new("inline.toml");
-    let config = ExperimentConfig::from_toml(text, path).unwrap();
-    let mut options = RunOptions::new(path, out, &workspace_root());
-    options.threads = Some(threads);
-    run_experiment(&config, text, &options, &NoProgress).unwrap()
-}
 
 /// The quickstart, shrunk: one random-search trial of 3 one-epoch queries.
 const TINY: &str = r#"
