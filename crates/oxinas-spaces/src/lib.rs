@@ -12,6 +12,11 @@ mod darts_compact;
 mod darts_genotype;
 mod darts_literal;
 mod darts_op;
+mod declared_build;
+mod declared_file;
+mod declared_format;
+mod declared_graph;
+mod declared_space;
 mod nb101;
 mod nb101_arch;
 mod nb101_enumeration;
@@ -38,6 +43,10 @@ pub use darts::DartsSpace;
 pub use darts_arch::{DartsArch, DartsCellKind};
 pub use darts_cell::{DARTS_EDGES, DARTS_NODES, DartsCell, DartsCellError, DartsEdge};
 pub use darts_op::DartsOp;
+pub use declared_file::{DeclarationError, OpsOn};
+pub use declared_format::INACTIVE_TEXT;
+pub use declared_graph::{CellView, DeclaredGraph};
+pub use declared_space::{DeclaredArch, DeclaredChoice, DeclaredSpace};
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,
 };
