@@ -58,6 +58,7 @@ pub mod asr;
 mod categorical_choices;
 pub mod choice_sequence;
 pub mod darts;
+pub mod declared;
 pub mod doc2vec_features;
 pub mod edge_op_cell;
 mod error;

@@ -250,6 +250,37 @@ impl DeclaredSpace {
         Ok(arch)
     }
 
+    /// The architecture with value index `indices[i]` for each active choice
+    /// `i` (the indices of inactive choices are ignored); the error says which
+    /// index is out of range or which constraint the result breaks.
+    pub fn settled(&self, indices: &[usize]) -> Result<DeclaredArch, String> {
+        if indices.len() != self.0.choices.len() {
+            return Err(format!(
+                "{} value indices, found {}",
+                self.0.choices.len(),
+                indices.len()
+            ));
+        }
+        let mut values = Vec::with_capacity(indices.len());
+        for (at, (&index, choice)) in indices.iter().zip(&self.0.choices).enumerate() {
+            if !self.active(&values, at) {
+                values.push(INACTIVE);
+                continue;
+            }
+            if index >= choice.values.len() {
+                return Err(format!(
+                    "an index below {} for choice `{}`, found {index}",
+                    choice.values.len(),
+                    choice.name
+                ));
+            }
+            values.push(index as u16);
+        }
+        let arch = DeclaredArch(values);
+        self.check(&arch)?;
+        Ok(arch)
+    }
+
     /// The text of each choice's value in `arch` ([`INACTIVE_TEXT`] where inactive).
     pub fn texts<'a>(&'a self, arch: &DeclaredArch) -> Vec<&'a str> {
         self.0
