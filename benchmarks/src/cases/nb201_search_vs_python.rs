@@ -45,8 +45,9 @@ fn run_trials(
     evaluator: &Nb201Tabular,
     table: &Nb201Table,
 ) -> Result<TrialsResult, BenchError> {
-    let fidelity = Fidelity::epochs(config.search.fidelity);
     let fidelities = evaluator.fidelities();
+    // NB201 has two fidelities, so its configs name one.
+    let fidelity = Fidelity::epochs(config.search.fidelity.unwrap_or(12));
     let mut means = BTreeMap::new();
     let mut queries = 0;
     for label in LABELS {

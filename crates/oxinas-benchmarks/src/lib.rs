@@ -7,7 +7,6 @@
 //! when a file is not what it should be.
 
 mod asr;
-mod csv_table;
 mod data_catalog;
 mod masked_crc32c;
 mod nats_archive;
@@ -30,11 +29,11 @@ mod nb301_surrogate;
 mod nb_macro;
 mod nlp;
 mod nlp_log;
+mod table_benchmark;
 mod tfrecord;
 mod transnas;
 
 pub use asr::{ASR_DIR, AsrRun, AsrStatic, AsrTabular};
-pub use csv_table::{CsvBenchmarkConfig, CsvObjective, CsvTabular};
 pub use data_catalog::{
     BenchmarkCheck, CATALOG, CatalogEntry, CatalogFile, FileStatus, ImportError, ImportKind,
     ImportOutcome, Presence, catalog_entry, check, check_entry, import, presence,
@@ -60,6 +59,7 @@ pub use nb301_encoding::{NB301_CATEGORICAL_INPUTS, Nb301Encoding, nb301_input_na
 pub use nb301_surrogate::{NB301_EPOCHS, Nb301Prediction, Nb301Surrogate};
 pub use nlp::{NLP_EPOCHS, NlpDataset, NlpLearningCurve, NlpTabular};
 pub use nlp_log::{COMPLETE_STATUS, NlpRun, read_nlp_logs};
+pub use table_benchmark::{TableBenchmark, TableConfig, TableObjective};
 pub use tfrecord::{TfRecordReader, TfRecordWriter};
 pub use transnas::{
     TRANSNAS_FINAL, TRANSNAS_MACRO_FILE, TRANSNAS_MICRO_FILE, TransNasMacroSubset,

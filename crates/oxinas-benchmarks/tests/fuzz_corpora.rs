@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use oxinas_benchmarks::{
-    CsvBenchmarkConfig, CsvObjective, CsvTabular, Nb101Table, Nb101TfRecordReader, Nb201Table,
+    Nb101Table, Nb101TfRecordReader, Nb201Table, TableBenchmark, TableConfig, TableObjective,
     TfRecordWriter, read_nats_arch_file, read_nlp_logs,
 };
 use oxinas_core::Goal;
@@ -57,21 +57,17 @@ fn csv_table_corpus_reads_without_panics() {
         let path = file(dir, "table.csv", rest);
         match selector % 3 {
             0 => {
-                let objective = |column: &str| CsvObjective {
-                    column: column.into(),
-                    goal: Goal::Maximize,
-                };
-                let config = CsvBenchmarkConfig {
+                let mut config = TableConfig::new(
                     path,
-                    space: "nb201".into(),
-                    arch_column: "arch".into(),
-                    validation: objective("valid"),
-                    test: Some(objective("test")),
-                    cost_column: Some("cost".into()),
-                    params_column: Some("params".into()),
-                    epochs: 200,
-                };
-                let _ = CsvTabular::load(Nb201Space::new(), config);
+                    "nb201",
+                    "arch",
+                    TableObjective::column("valid", Goal::Maximize),
+                );
+                config.test = Some(TableObjective::column("test", Goal::Maximize));
+                config.cost_column = Some("cost".into());
+                config.params_column = Some("params".into());
+                config.epochs = 200;
+                let _ = TableBenchmark::load(Nb201Space::new(), config);
             }
             1 => {
                 let _ = Nb201Table::from_csv(&path);

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use oxinas_benchmarks::{CsvBenchmarkConfig, Nb201Dataset, Nb201Noise, NlpDataset, TransNasTask};
+use oxinas_benchmarks::{Nb201Dataset, Nb201Noise, NlpDataset, TableConfig, TransNasTask};
 use oxinas_train::{Nb360EvaluatorSettings, TrainEvaluatorSettings};
 use serde::{Deserialize, Deserializer};
 
@@ -43,9 +43,13 @@ pub enum BenchmarkConfig {
         #[serde(deserialize_with = "transnas_task")]
         task: TransNasTask,
     },
-    /// A user's CSV table (path relative to the config file's directory).
-    #[serde(rename = "csv")]
-    Csv(CsvBenchmarkConfig),
+    /// A user's table, CSV or JSON Lines, over a built-in space (`space`) or
+    /// a space declared in TOML (`space_file`); see
+    /// [`oxinas_benchmarks::TableConfig`]. Relative paths are resolved
+    /// against the config file's directory, `$OXINAS_DATA/...` against the
+    /// data directory. (`name = "csv"` is accepted for older configs.)
+    #[serde(rename = "table", alias = "csv")]
+    Table(TableConfig),
     /// NAS-Bench-201 cells trained for real on a small image data set (the
     /// digits fixture or Fashion-MNIST): optimizers see the validation
     /// accuracy after `search.fidelity` epochs, reports retrain the returned

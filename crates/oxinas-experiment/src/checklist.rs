@@ -52,7 +52,7 @@ fn is_table_benchmark(config: &ExperimentConfig) -> Option<bool> {
         | BenchmarkConfig::Nlp { .. }
         | BenchmarkConfig::NbMacro {}
         | BenchmarkConfig::TransNas { .. }
-        | BenchmarkConfig::Csv(_) => Some(true),
+        | BenchmarkConfig::Table(_) => Some(true),
         BenchmarkConfig::Train(_) | BenchmarkConfig::Nb360(_) => Some(false),
         _ => None,
     }
@@ -183,8 +183,11 @@ pub(crate) fn checklist_items(config: &ExperimentConfig, manifest: &Manifest) ->
         (
             Mark::Met,
             format!(
-                "every method searches at fidelity {} under the same budget ({}) and is reported on the same {} metric(s).",
-                config.search.fidelity,
+                "every method searches at {} under the same budget ({}) and is reported on the same {} metric(s).",
+                config.search.fidelity.map_or_else(
+                    || "the benchmark's one fidelity".to_owned(),
+                    |e| format!("fidelity {e}")
+                ),
                 budget_text(config),
                 config.reports.len()
             ),

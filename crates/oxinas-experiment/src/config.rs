@@ -38,8 +38,10 @@ pub struct ExperimentConfig {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchConfig {
-    /// Fidelity (epochs) at which optimizers evaluate.
-    pub fidelity: u32,
+    /// Fidelity (epochs) at which optimizers evaluate; may be left out when
+    /// the benchmark has one fidelity.
+    #[serde(default)]
+    pub fidelity: Option<u32>,
     /// The budget of each trial.
     pub budget: Budget,
     /// Simulated workers evaluating queries in parallel

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use oxinas_benchmarks::{Nb101Table, Nb201Table};
+use oxinas_benchmarks::{Nb101Table, Nb201Table, TableConfig};
 use oxinas_core::data_root;
 use oxinas_train::{Nb360EvaluatorSettings, TrainEvaluatorSettings};
 
@@ -32,6 +32,27 @@ pub(crate) fn resolved_nb360_settings(
     settings
 }
 
+/// `path` as written in a config: `$OXINAS_DATA/...` under the data root, a
+/// relative path against the config's directory.
+pub(crate) fn resolved_config_path(path: &Path, config_path: &Path) -> PathBuf {
+    match path.strip_prefix("$OXINAS_DATA") {
+        Ok(rest) => data_root().join(rest),
+        Err(_) if path.is_relative() => config_path.parent().unwrap_or(Path::new("")).join(path),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+/// A table benchmark's settings with its table and space file resolved
+/// ([`resolved_config_path`]).
+pub(crate) fn resolved_table_settings(settings: &TableConfig, config_path: &Path) -> TableConfig {
+    let mut settings = settings.clone();
+    settings.path = resolved_config_path(&settings.path, config_path);
+    if let Some(file) = settings.space_file.as_mut() {
+        *file = resolved_config_path(file, config_path);
+    }
+    settings
+}
+
 /// The data files the config's benchmark reads, for the manifest's checksums.
 /// The benchmark data files `config` (read from `config_path`) needs, as
 /// absolute paths under the data root (`OXINAS_DATA`).
@@ -58,6 +79,12 @@ pub(crate) fn data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<P
         }
         BenchmarkConfig::Train(settings) => {
             resolved_train_settings(settings, config_path).data_files()
+        }
+        BenchmarkConfig::Table(settings) => {
+            let settings = resolved_table_settings(settings, config_path);
+            std::iter::once(settings.path)
+                .chain(settings.space_file)
+                .collect()
         }
         BenchmarkConfig::Nb360(settings) => {
             let settings = resolved_nb360_settings(settings, config_path);

@@ -6,8 +6,8 @@ use oxinas_benchmarks::Nb101Subset;
 use oxinas_core::{ConfigError, Enumerable, SearchSpace};
 use oxinas_encodings::{EncodableSpace, GraphEncoding, VectorEncoding};
 use oxinas_spaces::{
-    DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, SubsetSpace, TransNasMacroSpace,
-    TransNasMicroSpace,
+    DartsSpace, DeclaredSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, SubsetSpace,
+    TransNasMacroSpace, TransNasMicroSpace,
 };
 
 /// A space the experiment runner can search, with the vector encodings that
@@ -110,6 +110,34 @@ model_space!(
     DartsSpace: not_enumerable,
     NlpSpace: not_enumerable,
 );
+
+/// Declared spaces offer the encodings of `oxinas_encodings::declared`, and
+/// every architecture for regret when there are at most [`LISTED_FOR_REGRET`].
+impl ModelSpace for DeclaredSpace {
+    fn vector_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn VectorEncoding<Self::Arch>>, ConfigError> {
+        encoding_of(self, name)
+    }
+
+    fn graph_encoding(
+        &self,
+        name: &str,
+    ) -> Result<Box<dyn GraphEncoding<Self::Arch>>, ConfigError> {
+        graph_encoding_of(self, name)
+    }
+
+    fn every_arch(&self) -> Option<Box<dyn Iterator<Item = Self::Arch> + '_>> {
+        self.cardinality()
+            .is_some_and(|n| n <= LISTED_FOR_REGRET)
+            .then(|| self.enumerate())
+    }
+}
+
+/// The largest declared space whose architectures are all listed to find
+/// the best one, for regret.
+pub const LISTED_FOR_REGRET: u128 = 5_000_000;
 
 /// The NB101 subset encodes its cells as the full NB101 space does.
 impl ModelSpace for Nb101Subset {

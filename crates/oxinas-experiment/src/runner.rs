@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use oxinas_benchmarks::{
-    CsvTabular, Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, Nb301Benchmark,
-    NbMacroTabular, NlpTabular, TransNasSubset,
+    Nb101Subset, Nb101Table, Nb101Tabular, Nb201Table, Nb201Tabular, Nb301Benchmark,
+    NbMacroTabular, NlpTabular, TableBenchmark, TransNasSubset,
 };
 use oxinas_core::seed::{derive_seed, rng_from_seed, stream};
 use oxinas_core::{
@@ -16,14 +16,16 @@ use oxinas_optimizers::{
 };
 use oxinas_record::{CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds};
 use oxinas_spaces::{
-    DartsSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
+    DartsSpace, DeclaredSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
 use oxinas_train::{Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator, TrainEvaluatorError};
 use rayon::prelude::*;
 
 use crate::checklist::checklist_markdown;
-use crate::data_files::{data_files, resolved_nb360_settings, resolved_train_settings};
+use crate::data_files::{
+    data_files, resolved_nb360_settings, resolved_table_settings, resolved_train_settings,
+};
 use crate::figures::draw_figures;
 use crate::resume::previous_run;
 use crate::run_journal::{
@@ -205,33 +207,51 @@ pub fn run_experiment(
             })?;
             run!(&Nb201Space::new(), &evaluator, &evaluator)
         }
-        BenchmarkConfig::Csv(settings) => {
-            let mut settings = settings.clone();
-            // A CSV named in a config is found next to the config.
-            if settings.path.is_relative() {
-                let dir = options.config_path.parent().unwrap_or(Path::new(""));
-                settings.path = dir.join(&settings.path);
-            }
-            macro_rules! on_csv {
-                ($space:expr) => {{
-                    let table = CsvTabular::load($space, settings)?;
-                    let space = table.space();
-                    run!(&space, &table, &table)
-                }};
-            }
-            match settings.space.as_str() {
-                "nb201" => on_csv!(Nb201Space::new()),
-                "nb101" => on_csv!(Nb101Space::default()),
-                "nas-bench-macro" => on_csv!(NbMacroSpace::new()),
-                "transnas-bench-101-micro" => on_csv!(TransNasMicroSpace::new()),
-                "transnas-bench-101-macro" => on_csv!(TransNasMacroSpace::default()),
-                "nas-bench-nlp" => on_csv!(NlpSpace::default()),
-                other => Err(setting_error(
+        BenchmarkConfig::Table(settings) => {
+            let settings = resolved_table_settings(settings, &options.config_path);
+            match (settings.space.clone(), settings.space_file.clone()) {
+                (None, Some(file)) => {
+                    let space = DeclaredSpace::read(&file).map_err(|e| {
+                        setting_error(&options.config_path, "benchmark.space_file", e.to_string())
+                    })?;
+                    let table = TableBenchmark::load_declared(space, settings)?;
+                    // A table of every architecture searches the space itself
+                    // (uniform over architectures, not over the table's classes).
+                    if table.covers_space() {
+                        run!(table.full_space(), &table, &table)
+                    } else {
+                        let space = table.space();
+                        run!(&space, &table, &table)
+                    }
+                }
+                (Some(name), None) => {
+                    macro_rules! on_table {
+                        ($space:expr) => {{
+                            let table = TableBenchmark::load($space, settings)?;
+                            let space = table.space();
+                            run!(&space, &table, &table)
+                        }};
+                    }
+                    match name.as_str() {
+                        "nb201" => on_table!(Nb201Space::new()),
+                        "nb101" => on_table!(Nb101Space::default()),
+                        "nas-bench-macro" => on_table!(NbMacroSpace::new()),
+                        "transnas-bench-101-micro" => on_table!(TransNasMicroSpace::new()),
+                        "transnas-bench-101-macro" => on_table!(TransNasMacroSpace::default()),
+                        "nas-bench-nlp" => on_table!(NlpSpace::default()),
+                        other => Err(setting_error(
+                            &options.config_path,
+                            "benchmark.space",
+                            format!(
+                                "`{other}` is not a built-in space a table can use; expected one of nb201, nb101, nas-bench-macro, transnas-bench-101-micro, transnas-bench-101-macro, nas-bench-nlp, or `space_file` naming a space declared in TOML"
+                            ),
+                        )),
+                    }
+                }
+                _ => Err(setting_error(
                     &options.config_path,
                     "benchmark.space",
-                    format!(
-                        "`{other}` is not a space a CSV table can use; expected one of nb201, nb101, nas-bench-macro, transnas-bench-101-micro, transnas-bench-101-macro, nas-bench-nlp"
-                    ),
+                    "either `space` (a built-in space) or `space_file` (a declared space's TOML file), not both".to_owned(),
                 )),
             }
         }
@@ -342,8 +362,26 @@ where
     G: GroundTruth<S::Arch>,
 {
     let path = &options.config_path;
-    let fidelity = Fidelity::epochs(config.search.fidelity);
     let fidelities = evaluator.fidelities();
+    let fidelity = match (config.search.fidelity, fidelities.as_slice()) {
+        (Some(epochs), _) => Fidelity::epochs(epochs),
+        (None, [only]) => *only,
+        (None, _) => {
+            let available: Vec<String> = fidelities
+                .iter()
+                .map(|f| f.get_epochs().to_string())
+                .collect();
+            return Err(setting_error(
+                path,
+                "search.fidelity",
+                format!(
+                    "a fidelity: {} has several; available epochs: {}",
+                    evaluator.name(),
+                    available.join(", ")
+                ),
+            ));
+        }
+    };
     if !fidelities.contains(&fidelity) {
         let available: Vec<String> = fidelities
             .iter()

@@ -128,5 +128,5 @@ fn the_quickstart_config_trains_on_the_digits_fixture() {
     };
     // No download: the fixture ships with the sources.
     assert_eq!(settings.dataset, DatasetName::Digits);
-    assert_eq!(config.search.fidelity, settings.epochs);
+    assert_eq!(config.search.fidelity, Some(settings.epochs));
 }
