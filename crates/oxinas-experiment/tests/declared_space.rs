@@ -296,3 +296,70 @@ kind = "random_search"
         "{message}"
     );
 }
+
+#[test]
+fn the_tutorial_config_runs_on_a_table_in_the_exported_format() {
+    let configs = workspace_root().join("configs/declared");
+    let dir = tempfile::tempdir().unwrap();
+    let space_text = std::fs::read_to_string(configs.join("nas_bench_graph_space.toml")).unwrap();
+    std::fs::write(dir.path().join("nas_bench_graph_space.toml"), &space_text).unwrap();
+    let space = DeclaredSpace::from_toml(&space_text, None).unwrap();
+    assert_eq!(space.cardinality(), Some(2 * 3 * 4 * 9u128.pow(4)));
+    // The export's format, with made-up values; architectures whose first
+    // node skips are left out (the benchmark leaves some out too).
+    let mut csv = String::from("arch,valid_perf,perf,latency,para\n");
+    let mut valids = Vec::new();
+    for (i, arch) in space.enumerate().enumerate() {
+        let texts = space.texts(&arch);
+        if texts[4] == "skip" {
+            continue;
+        }
+        let gcn = texts.iter().filter(|t| **t == "gcn").count() as f64;
+        let valid = 0.6 + 0.05 * gcn + (i % 7) as f64 * 0.001;
+        valids.push(valid);
+        writeln!(
+            csv,
+            "{},{valid},{},{},{}",
+            space.format(&arch),
+            valid - 0.01,
+            1.0 + gcn,
+            1000 + i
+        )
+        .unwrap();
+    }
+    let best = valids.iter().cloned().fold(f64::MIN, f64::max);
+    let random_regret = valids.iter().map(|v| best - v).sum::<f64>() / valids.len() as f64;
+    std::fs::write(dir.path().join("nas_bench_graph_cora.csv"), csv).unwrap();
+    let text = std::fs::read_to_string(configs.join("nas-bench-graph.toml"))
+        .unwrap()
+        .replace("trials = 20", "trials = 2");
+    let path = dir.path().join("nas-bench-graph.toml");
+    std::fs::write(&path, &text).unwrap();
+    let parsed = ExperimentConfig::from_toml(&text, &path).unwrap();
+    let mut options = RunOptions::new(&path, &dir.path().join("run"), &workspace_root());
+    options.threads = Some(2);
+    let report = run_experiment(&parsed, &text, &options, &NoProgress).unwrap();
+    assert_eq!(report.optimizers.len(), 5);
+    for row in &report.optimizers {
+        let regret = row.metrics[0].unwrap().mean;
+        // 100 queries beat one architecture drawn at random.
+        assert!(
+            (0.0..0.75 * random_regret).contains(&regret),
+            "{}: {regret}, a random architecture {random_regret}",
+            row.label
+        );
+    }
+    // A bad value in the table is named by line, column and the allowed values.
+    let bad = std::fs::read_to_string(dir.path().join("nas_bench_graph_cora.csv"))
+        .unwrap()
+        .replacen("gat", "gatt", 1);
+    std::fs::write(dir.path().join("nas_bench_graph_cora.csv"), bad).unwrap();
+    let options = RunOptions::new(&path, &dir.path().join("run-bad"), &workspace_root());
+    let message = run_experiment(&parsed, &text, &options, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("line 2, column `arch`") && message.contains("gat, gcn, gin"),
+        "{message}"
+    );
+}
