@@ -16,6 +16,9 @@ pub(crate) fn resolved_train_settings(
     if let Some(dir) = settings.data_dir.as_mut().filter(|d| d.is_relative()) {
         *dir = config_path.parent().unwrap_or(Path::new("")).join(&*dir);
     }
+    if let Some(file) = settings.space_file.as_mut() {
+        *file = resolved_config_path(file, config_path);
+    }
     settings
 }
 
@@ -78,7 +81,10 @@ pub(crate) fn data_files(config: &ExperimentConfig, config_path: &Path) -> Vec<P
             vec![data_root().join(relative)]
         }
         BenchmarkConfig::Train(settings) => {
-            resolved_train_settings(settings, config_path).data_files()
+            let settings = resolved_train_settings(settings, config_path);
+            let mut files = settings.data_files();
+            files.extend(settings.space_file);
+            files
         }
         BenchmarkConfig::Table(settings) => {
             let settings = resolved_table_settings(settings, config_path);

@@ -19,7 +19,10 @@ use oxinas_spaces::{
     DartsSpace, DeclaredSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
-use oxinas_train::{Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator, TrainEvaluatorError};
+use oxinas_train::{
+    LayerwiseTrainEvaluator, Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator,
+    TrainEvaluatorError,
+};
 use rayon::prelude::*;
 
 use crate::checklist::checklist_markdown;
@@ -179,15 +182,28 @@ pub fn run_experiment(
         }
         BenchmarkConfig::Train(settings) => {
             let settings = resolved_train_settings(settings, &options.config_path);
-            let evaluator = TrainEvaluator::new(settings).map_err(|e| match e {
+            let train_error = |e: TrainEvaluatorError| match e {
                 TrainEvaluatorError::Config(source) => ExperimentError::Setting {
                     path: options.config_path.clone(),
-                    source,
+                    source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
                 },
                 TrainEvaluatorError::Data(source) => source.into(),
                 other => setting_error(&options.config_path, "benchmark", other.to_string()),
-            })?;
-            run!(&Nb201Space::new(), &evaluator, &evaluator)
+            };
+            match settings.space_file.clone() {
+                Some(file) => {
+                    let space = DeclaredSpace::read(&file).map_err(|e| {
+                        setting_error(&options.config_path, "benchmark.space_file", e.to_string())
+                    })?;
+                    let evaluator = LayerwiseTrainEvaluator::new(settings, space.clone())
+                        .map_err(train_error)?;
+                    run!(&space, &evaluator, &evaluator)
+                }
+                None => {
+                    let evaluator = TrainEvaluator::new(settings).map_err(train_error)?;
+                    run!(&Nb201Space::new(), &evaluator, &evaluator)
+                }
+            }
         }
         BenchmarkConfig::Nb360(settings) => {
             let path = &options.config_path;

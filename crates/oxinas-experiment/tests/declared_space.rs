@@ -363,3 +363,41 @@ fn the_tutorial_config_runs_on_a_table_in_the_exported_format() {
         "{message}"
     );
 }
+
+#[test]
+fn a_declared_layerwise_space_is_searched_by_training_on_digits() {
+    let path = workspace_root().join("configs/declared/layers-digits.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = ExperimentConfig::from_toml(&text, &path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = RunOptions::new(&path, &dir.path().join("run"), &workspace_root());
+    options.threads = Some(2);
+    let report = run_experiment(&parsed, &text, &options, &NoProgress).unwrap();
+    assert_eq!(report.optimizers.len(), 2);
+    for row in &report.optimizers {
+        let test = row.metrics[0].unwrap().mean;
+        // Ten classes: chance is 10%.
+        assert!(test > 50.0, "{}: test accuracy {test}%", row.label);
+    }
+    // The space file is part of the run's record.
+    let manifest = std::fs::read_to_string(dir.path().join("run/manifest.json")).unwrap();
+    assert!(manifest.contains("layers_space.toml"), "{manifest}");
+}
+
+#[test]
+fn nb201_table5_over_the_declared_space_lands_within_the_same_tolerances() {
+    if oxinas_testkit::data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    let path = workspace_root().join("configs/declared/nb201-table5.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = ExperimentConfig::from_toml(&text, &path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = RunOptions::new(&path, &dir.path().join("run"), &workspace_root());
+    options.threads = Some(2);
+    let report = run_experiment(&parsed, &text, &options, &NoProgress).unwrap();
+    assert_eq!(report.references.len(), 8, "REA and RS on four columns");
+    for check in &report.references {
+        assert_eq!(check.within_tolerance(), Some(true), "{check:?}");
+    }
+}

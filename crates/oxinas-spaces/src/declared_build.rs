@@ -12,6 +12,7 @@ use crate::declared_file::{
 };
 use crate::declared_format::{ArchFormat, INACTIVE_TEXT};
 use crate::declared_graph::DeclaredGraph;
+use crate::declared_network::{DeclaredNetwork, LAYER_OP_FORMS, LayerOp, NetworkEntry};
 use crate::declared_space::{Declaration, DeclaredChoice, DeclaredSpace};
 
 /// Random draws tried before a declaration is refused as (nearly) empty.
@@ -194,6 +195,11 @@ fn build(file: &SpaceFile, lines: &Lines<'_>) -> Result<DeclaredSpace, Declarati
         forbidden.push(rule);
     }
     let format = build_format(file, &choices, &spans, lines)?;
+    let network = file
+        .network
+        .as_ref()
+        .map(|entry| build_network(entry.get_ref(), entry.span(), &choices, &index, lines))
+        .transpose()?;
     let space = DeclaredSpace(Arc::new(Declaration {
         name: intern(file.name.get_ref().trim()),
         choices,
@@ -201,6 +207,7 @@ fn build(file: &SpaceFile, lines: &Lines<'_>) -> Result<DeclaredSpace, Declarati
         forbidden,
         graph,
         format,
+        network,
         cardinality: OnceLock::new(),
     }));
     let mut rng = rng_from_seed(0);
@@ -511,4 +518,104 @@ fn build_format(
         }
     }
     Ok(format)
+}
+
+fn build_network(
+    entry: &NetworkEntry,
+    span: std::ops::Range<usize>,
+    choices: &[DeclaredChoice],
+    index: &HashMap<String, usize>,
+    lines: &Lines<'_>,
+) -> Result<DeclaredNetwork, DeclarationError> {
+    let err =
+        |key: &str, expected: String| lines.error(span.clone(), format!("network.{key}"), expected);
+    if entry.layers == 0 {
+        return Err(err("layers", "at least 1 layer".to_owned()));
+    }
+    if entry.stem == 0 {
+        return Err(err("stem", "at least 1 channel".to_owned()));
+    }
+    let mut ops: Vec<Option<Vec<LayerOp>>> = vec![None; choices.len()];
+    let mut numbers: Vec<Option<Vec<usize>>> = vec![None; choices.len()];
+    // Layer `i` reads `name_i` when declared (a repeated choice), else `name`.
+    let find = |key: &str, name: &str, layer: usize| -> Result<usize, DeclarationError> {
+        index
+            .get(&format!("{name}_{layer}"))
+            .or_else(|| index.get(name))
+            .copied()
+            .ok_or_else(|| {
+                err(
+                    key,
+                    format!("a choice `{name}_{layer}` or `{name}` for layer {layer}"),
+                )
+            })
+    };
+    let mut layers = Vec::with_capacity(entry.layers);
+    for layer in 0..entry.layers {
+        let op_at = find("op", &entry.op, layer)?;
+        if ops[op_at].is_none() {
+            let parsed = choices[op_at]
+                .values
+                .iter()
+                .map(|v| {
+                    LayerOp::parse(v).ok_or_else(|| {
+                        err(
+                            "op",
+                            format!(
+                                "operations of the form {LAYER_OP_FORMS}; choice `{}` has `{v}`",
+                                choices[op_at].name
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            ops[op_at] = Some(parsed);
+        }
+        let mut numeric = |key: &str,
+                           name: &Option<String>,
+                           allowed: &dyn Fn(usize) -> bool,
+                           what: &str|
+         -> Result<Option<usize>, DeclarationError> {
+            let Some(name) = name else { return Ok(None) };
+            let at = find(key, name, layer)?;
+            if numbers[at].is_none() {
+                let parsed = choices[at]
+                    .values
+                    .iter()
+                    .map(|v| {
+                        v.parse::<usize>()
+                            .ok()
+                            .filter(|&n| allowed(n))
+                            .ok_or_else(|| {
+                                err(
+                                    key,
+                                    format!("{what}; choice `{}` has `{v}`", choices[at].name),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                numbers[at] = Some(parsed);
+            }
+            Ok(Some(at))
+        };
+        let width_at = numeric(
+            "width",
+            &entry.width,
+            &|n| (1..=4096).contains(&n),
+            "widths from 1 to 4096",
+        )?;
+        let stride_at = numeric(
+            "stride",
+            &entry.stride,
+            &|n| n == 1 || n == 2,
+            "strides 1 or 2",
+        )?;
+        layers.push((op_at, width_at, stride_at));
+    }
+    Ok(DeclaredNetwork {
+        stem: entry.stem,
+        layers,
+        ops,
+        numbers,
+    })
 }

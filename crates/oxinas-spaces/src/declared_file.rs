@@ -81,6 +81,8 @@ pub(crate) struct SpaceFile {
     pub conditions: Vec<Spanned<ConditionEntry>>,
     #[serde(default)]
     pub forbidden: Vec<Spanned<BTreeMap<String, OneOrMany>>>,
+    #[serde(default)]
+    pub network: Option<Spanned<crate::declared_network::NetworkEntry>>,
 }
 
 /// `format = { separator = " " }` or `format = { template = "..." }`.

@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::declared_file::DeclarationError;
 use crate::declared_format::{ArchFormat, INACTIVE_TEXT};
 use crate::declared_graph::DeclaredGraph;
+use crate::declared_network::{DeclaredNetwork, LayerSpec};
 
 /// The value index of an inactive choice.
 const INACTIVE: u16 = u16::MAX;
@@ -90,6 +91,7 @@ pub(crate) struct Declaration {
     pub forbidden: Vec<Vec<(usize, Vec<u16>)>>,
     pub graph: Option<DeclaredGraph>,
     pub format: ArchFormat,
+    pub network: Option<DeclaredNetwork>,
     pub cardinality: OnceLock<Option<u128>>,
 }
 
@@ -147,6 +149,41 @@ impl DeclaredSpace {
     /// The cell graph, for spaces that declare one.
     pub fn graph(&self) -> Option<&DeclaredGraph> {
         self.0.graph.as_ref()
+    }
+
+    /// The layer-wise network the space declares, if any.
+    pub fn network(&self) -> Option<&DeclaredNetwork> {
+        self.0.network.as_ref()
+    }
+
+    /// The layers of `arch`'s network (layers whose op choice is inactive
+    /// left out), or `None` when the space declares no `[network]`.
+    pub fn layers(&self, arch: &DeclaredArch) -> Option<Vec<LayerSpec>> {
+        let network = self.0.network.as_ref()?;
+        let value = |at: usize| {
+            arch.0
+                .get(at)
+                .copied()
+                .filter(|&v| v != INACTIVE)
+                .map(usize::from)
+        };
+        let number = |at: Option<usize>, default: usize| {
+            at.and_then(|at| Some(network.numbers[at].as_ref()?[value(at)?]))
+                .unwrap_or(default)
+        };
+        let mut width = network.stem;
+        let mut layers = Vec::new();
+        for &(op_at, width_at, stride_at) in &network.layers {
+            let Some(v) = value(op_at) else { continue };
+            let op = network.ops[op_at].as_ref()?[v];
+            width = number(width_at, width);
+            layers.push(LayerSpec {
+                op,
+                width,
+                stride: number(stride_at, 1),
+            });
+        }
+        Some(layers)
     }
 
     /// Whether choice `at` is active given the earlier values of `values`.

@@ -16,6 +16,7 @@ mod declared_build;
 mod declared_file;
 mod declared_format;
 mod declared_graph;
+mod declared_network;
 mod declared_space;
 mod nb101;
 mod nb101_arch;
@@ -46,6 +47,7 @@ pub use darts_op::DartsOp;
 pub use declared_file::{DeclarationError, OpsOn};
 pub use declared_format::INACTIVE_TEXT;
 pub use declared_graph::{CellView, DeclaredGraph};
+pub use declared_network::{DeclaredNetwork, LayerOp, LayerSpec};
 pub use declared_space::{DeclaredArch, DeclaredChoice, DeclaredSpace};
 pub use nb_macro::{
     NB_MACRO_LAYERS, NB_MACRO_SIZE, NB_MACRO_STAGES, NbMacroArch, NbMacroOp, NbMacroSpace,

@@ -424,3 +424,109 @@ fn templates_read_values_that_contain_their_literal_text() {
         "{missing}"
     );
 }
+
+const LAYERWISE: &str = r#"
+name = "layerwise"
+
+[[choice]]
+name = "depth"
+values = [2, 3]
+
+[[choice]]
+name = "op"
+values = ["conv3x3", "sep_conv5x5", "mbconv3x3_e3", "max_pool3x3", "skip"]
+repeat = 3
+
+[[choice]]
+name = "width"
+values = [8, 16]
+repeat = 3
+
+[[choice]]
+name = "stride"
+values = [1, 2]
+
+[[condition]]
+choice = "op_2"
+when = "depth"
+in = [3]
+
+[network]
+layers = 3
+op = "op"
+width = "width"
+stride = "stride"
+stem = 4
+"#;
+
+#[test]
+fn a_layerwise_declaration_gives_each_layer_its_op_width_and_stride() {
+    use oxinas_spaces::{LayerOp, LayerSpec};
+    let space = DeclaredSpace::from_toml(LAYERWISE, None).unwrap();
+    assert_eq!(space.network().unwrap().stem(), 4);
+    // Depth 2: the third layer's op is inactive, so the network has two layers.
+    let arch = space.parse("2 mbconv3x3_e3 skip - 16 8 8 2").unwrap();
+    assert_eq!(
+        space.layers(&arch).unwrap(),
+        vec![
+            LayerSpec {
+                op: LayerOp::MbConv {
+                    kernel: 3,
+                    expansion: 3
+                },
+                width: 16,
+                stride: 2
+            },
+            LayerSpec {
+                op: LayerOp::Skip,
+                width: 8,
+                stride: 2
+            },
+        ]
+    );
+    let deep = space
+        .parse("3 conv3x3 sep_conv5x5 max_pool3x3 8 8 16 1")
+        .unwrap();
+    assert_eq!(space.layers(&deep).unwrap().len(), 3);
+    assert_eq!(
+        space.layers(&deep).unwrap()[2].op,
+        LayerOp::MaxPool { kernel: 3 }
+    );
+    for name in [
+        "conv3x3",
+        "sep_conv5x5",
+        "mbconv5x5_e6",
+        "max_pool3x3",
+        "avg_pool3x3",
+        "skip",
+    ] {
+        assert_eq!(LayerOp::parse(name).unwrap().to_string(), name);
+    }
+    for bad in [
+        "conv2x2",
+        "conv3x5",
+        "mbconv3x3",
+        "mbconv3x3_e9",
+        "pool",
+        "sep_conv13x13",
+    ] {
+        assert_eq!(LayerOp::parse(bad), None, "{bad}");
+    }
+    let unknown = LAYERWISE.replace("\"skip\"]", "\"lstm\"]");
+    let message = DeclaredSpace::from_toml(&unknown, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("line 27: network.op") && message.contains("has `lstm`"),
+        "{message}"
+    );
+    let missing = LAYERWISE.replace("width = \"width\"", "width = \"channels\"");
+    let message = DeclaredSpace::from_toml(&missing, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("a choice `channels_0` or `channels` for layer 0"),
+        "{message}"
+    );
+    SpaceLaws::new(&space, |a| space.is_valid(a)).assert();
+}

@@ -20,6 +20,8 @@ mod idx_format;
 mod image_batch;
 mod image_dataset;
 pub mod init;
+mod layerwise_network;
+mod layerwise_train_evaluator;
 mod lr_schedule;
 mod naslib_zero_cost;
 mod nb101_network;
@@ -55,6 +57,8 @@ pub use idx_format::{
 };
 pub use image_batch::{Augmentation, ImageBatcher, Normalization, crop_and_flip};
 pub use image_dataset::{ImageDataset, ImageShape};
+pub use layerwise_network::{LayerBlock, LayerwiseNetwork, LayerwiseNetworkConfig};
+pub use layerwise_train_evaluator::LayerwiseTrainEvaluator;
 pub use lr_schedule::CosineSchedule;
 pub use naslib_zero_cost::{
     NASLIB_ZERO_COST_FILE, NaslibZeroCost, parse_naslib_zero_cost, read_naslib_zero_cost,

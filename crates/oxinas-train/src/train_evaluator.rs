@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,7 @@ use oxinas_core::{
 use oxinas_spaces::Nb201Arch;
 
 use crate::backend::CpuTrainBackend;
+use crate::classifier::ImageClassifier;
 use crate::data_settings::{DataSettings, DatasetName};
 use crate::data_split::DataSplits;
 use crate::nb201_network::{Nb201Network, Nb201NetworkConfig};
@@ -31,10 +33,17 @@ pub struct TrainEvaluatorSettings {
     /// Keep at most this many training images (seeded choice); all when absent.
     #[serde(default)]
     pub subset: Option<usize>,
-    /// Stem channels `C` of the NB201 network.
+    /// Stem channels `C` of the NB201 network (not given with `space_file`).
+    #[serde(default)]
     pub channels: usize,
-    /// Cells per stage `N`.
+    /// Cells per stage `N` of the NB201 network (not given with `space_file`).
+    #[serde(default)]
     pub cells_per_stage: usize,
+    /// A declared space with a `[network]` table: its layer-wise networks are
+    /// trained instead of NB201 cells ([`crate::LayerwiseTrainEvaluator`]).
+    /// Relative to the experiment file.
+    #[serde(default)]
+    pub space_file: Option<PathBuf>,
     /// Epochs at the highest fidelity.
     pub epochs: u32,
     /// Images per step.
@@ -104,24 +113,32 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
         settings: TrainEvaluatorSettings,
         device: B::Device,
     ) -> Result<Self, TrainEvaluatorError> {
+        if settings.space_file.is_some() {
+            return Err(ConfigError::new(
+                "space_file",
+                "a declared network is trained by LayerwiseTrainEvaluator, not the NB201 evaluator",
+            )
+            .into());
+        }
         for (field, value) in [
             ("channels", settings.channels),
             ("cells_per_stage", settings.cells_per_stage),
-            ("epochs", settings.epochs as usize),
         ] {
             if value == 0 {
-                return Err(ConfigError::new(field, "must be at least 1").into());
+                return Err(ConfigError::new(
+                    field,
+                    "at least 1 for the NB201 network (or `space_file` naming a declared layer-wise network)",
+                )
+                .into());
             }
         }
-        let splits = settings.data().load()?;
-        let evaluator = Self {
+        let splits = settings.load_splits()?;
+        Ok(Self {
             settings,
             splits: Arc::new(splits),
             device,
             progress: None,
-        };
-        evaluator.train_settings(1).validate()?;
-        Ok(evaluator)
+        })
     }
 
     /// Calls `progress` after every epoch of every evaluation.
@@ -149,17 +166,25 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
         }
     }
 
-    /// The training recipe for `epochs` epochs: NAS-Bench-201's (Nesterov SGD,
-    /// cosine schedule) with the configured batch size and learning rate; small
-    /// images are cropped with proportionally less padding and never flipped
-    /// (digits and clothes are not mirror-symmetric classes).
+    /// The training recipe for `epochs` epochs ([`TrainEvaluatorSettings::recipe`]).
     pub fn train_settings(&self, epochs: usize) -> TrainSettings {
-        let side = self.splits.train.shape().height;
+        self.settings
+            .recipe(epochs, self.splits.train.shape().height)
+    }
+}
+
+impl TrainEvaluatorSettings {
+    /// The training recipe for `epochs` epochs on images `side` pixels high:
+    /// NAS-Bench-201's (Nesterov SGD, cosine schedule) with the configured
+    /// batch size and learning rate; small images are cropped with
+    /// proportionally less padding and never flipped (digits and clothes are
+    /// not mirror-symmetric classes).
+    pub fn recipe(&self, epochs: usize, side: usize) -> TrainSettings {
         TrainSettings {
             epochs,
-            batch_size: self.settings.batch_size,
+            batch_size: self.batch_size,
             optimizer: OptimizerSettings::NB201,
-            lr: self.settings.lr,
+            lr: self.lr,
             min_lr: 0.0,
             warmup_epochs: 0,
             label_smoothing: 0.0,
@@ -171,9 +196,28 @@ impl<B: AutodiffBackend> TrainEvaluator<B> {
             eval_batch_size: 512,
         }
     }
-}
 
-impl TrainEvaluatorSettings {
+    /// Checks `epochs` and the recipe, then loads and splits the data.
+    pub(crate) fn load_splits(&self) -> Result<DataSplits, TrainEvaluatorError> {
+        if self.epochs == 0 {
+            return Err(ConfigError::new("epochs", "must be at least 1").into());
+        }
+        let splits = self.data().load()?;
+        self.recipe(1, splits.train.shape().height).validate()?;
+        Ok(splits)
+    }
+
+    /// The data set's name in evaluator names.
+    pub(crate) fn dataset_label(&self) -> &'static str {
+        match self.dataset {
+            DatasetName::Digits => "digits",
+            DatasetName::FashionMnist => "fashion-mnist",
+            DatasetName::Npy => "npy",
+            DatasetName::Cifar10 => "cifar10",
+            DatasetName::Cifar100 => "cifar100",
+        }
+    }
+
     /// The data part of the settings.
     pub fn data(&self) -> DataSettings {
         DataSettings {
@@ -190,16 +234,11 @@ impl TrainEvaluatorSettings {
 
 impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
     fn name(&self) -> String {
-        let dataset = match self.settings.dataset {
-            DatasetName::Digits => "digits",
-            DatasetName::FashionMnist => "fashion-mnist",
-            DatasetName::Npy => "npy",
-            DatasetName::Cifar10 => "cifar10",
-            DatasetName::Cifar100 => "cifar100",
-        };
         format!(
-            "train-nb201-{dataset}-C{}-N{}",
-            self.settings.channels, self.settings.cells_per_stage
+            "train-nb201-{}-C{}-N{}",
+            self.settings.dataset_label(),
+            self.settings.channels,
+            self.settings.cells_per_stage
         )
     }
 
@@ -234,48 +273,74 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
         let network =
             Nb201Network::<B>::new(&self.network_config(), arch, &mut init_rng, &self.device)
                 .map_err(|e| EvaluationError::Other(e.to_string()))?;
-        let params = trainable_params(&network) as f64;
         let mut progress = |report: &EpochReport| {
             if let Some(callback) = &self.progress {
                 callback(arch, report);
             }
         };
-        let (_, report) = train(
+        train_and_measure(
             network,
             &self.splits,
             &self.train_settings(epochs as usize),
-            derive_seed(seed, &[1]),
+            seed,
             &self.device,
             &mut progress,
         )
-        .map_err(|e| EvaluationError::Other(e.to_string()))?;
-        // Accuracies in percent, like the tabular benchmarks.
-        let mut observation = Observation::ok(
-            100.0 * report.validation_accuracy,
-            Goal::Maximize,
-            report.wall_seconds,
-        );
-        observation.params = Some(params);
-        observation.learning_curve = Some(
-            report
-                .epochs
-                .iter()
-                .map(|e| 100.0 * e.validation_accuracy)
-                .collect(),
-        );
-        if let Some(reason) = report.failure {
-            observation.outcome = Outcome::Failed(reason);
-            observation.validation = None;
-            return Ok(Evaluation {
-                observation,
-                test: None,
-            });
-        }
-        Ok(Evaluation {
-            observation,
-            test: Some(100.0 * report.test_accuracy),
-        })
     }
+}
+
+/// Trains `network` with `recipe` (training seed derived from `seed`) and
+/// measures it: validation accuracy in percent for the optimizer, wall time
+/// as cost, parameters and the validation curve; test accuracy for reports.
+pub(crate) fn train_and_measure<B, M>(
+    network: M,
+    splits: &DataSplits,
+    recipe: &TrainSettings,
+    seed: u64,
+    device: &B::Device,
+    progress: &mut dyn FnMut(&EpochReport),
+) -> Result<Evaluation, EvaluationError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + ImageClassifier<B>,
+    M::InnerModule: ImageClassifier<B::InnerBackend>,
+{
+    let params = trainable_params(&network) as f64;
+    let (_, report) = train(
+        network,
+        splits,
+        recipe,
+        derive_seed(seed, &[1]),
+        device,
+        progress,
+    )
+    .map_err(|e| EvaluationError::Other(e.to_string()))?;
+    // Accuracies in percent, like the tabular benchmarks.
+    let mut observation = Observation::ok(
+        100.0 * report.validation_accuracy,
+        Goal::Maximize,
+        report.wall_seconds,
+    );
+    observation.params = Some(params);
+    observation.learning_curve = Some(
+        report
+            .epochs
+            .iter()
+            .map(|e| 100.0 * e.validation_accuracy)
+            .collect(),
+    );
+    if let Some(reason) = report.failure {
+        observation.outcome = Outcome::Failed(reason);
+        observation.validation = None;
+        return Ok(Evaluation {
+            observation,
+            test: None,
+        });
+    }
+    Ok(Evaluation {
+        observation,
+        test: Some(100.0 * report.test_accuracy),
+    })
 }
 
 /// Seed path of the reference retraining behind [`GroundTruth`].
@@ -287,40 +352,55 @@ const REFERENCE_RUN: u64 = 3;
 /// `valid_acc@E` for `E` in `1..=epochs`.
 impl<B: AutodiffBackend> GroundTruth<Nb201Arch> for TrainEvaluator<B> {
     fn metrics(&self) -> Vec<(String, String)> {
-        (1..=self.settings.epochs)
-            .flat_map(|e| {
-                [
-                    (
-                        format!("test_acc@{e}"),
-                        format!("test accuracy (%) after {e} epochs, one reference run"),
-                    ),
-                    (
-                        format!("valid_acc@{e}"),
-                        format!("validation accuracy (%) after {e} epochs, one reference run"),
-                    ),
-                ]
-            })
-            .collect()
+        reference_metrics(self.settings.epochs)
     }
 
     fn metric(&self, arch: &Nb201Arch, metric: &str) -> Result<Option<f64>, EvaluationError> {
-        let parsed = parse_reference_metric(metric, "acc", self.settings.epochs);
-        let Some((test, epochs)) = parsed else {
-            return Err(EvaluationError::UnknownMetric {
-                benchmark: self.name(),
-                metric: metric.to_owned(),
-                available: format!(
-                    "test_acc@E and valid_acc@E for E in 1..={}",
-                    self.settings.epochs
-                ),
-            });
-        };
-        let mut rng = rng_from_seed(derive_seed(self.settings.seed, &[REFERENCE_RUN]));
-        let evaluation = self.evaluate(arch, Fidelity::epochs(epochs), &mut rng)?;
-        Ok(if test {
-            evaluation.test
-        } else {
-            evaluation.observation.validation
-        })
+        reference_metric(self, &self.settings, arch, metric)
     }
+}
+
+/// `test_acc@E` and `valid_acc@E` for `E` in `1..=epochs`.
+pub(crate) fn reference_metrics(epochs: u32) -> Vec<(String, String)> {
+    (1..=epochs)
+        .flat_map(|e| {
+            [
+                (
+                    format!("test_acc@{e}"),
+                    format!("test accuracy (%) after {e} epochs, one reference run"),
+                ),
+                (
+                    format!("valid_acc@{e}"),
+                    format!("validation accuracy (%) after {e} epochs, one reference run"),
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// The reference retraining's value of `metric` for `arch`, by `evaluator`.
+pub(crate) fn reference_metric<A, E: Evaluator<A>>(
+    evaluator: &E,
+    settings: &TrainEvaluatorSettings,
+    arch: &A,
+    metric: &str,
+) -> Result<Option<f64>, EvaluationError> {
+    let parsed = parse_reference_metric(metric, "acc", settings.epochs);
+    let Some((test, epochs)) = parsed else {
+        return Err(EvaluationError::UnknownMetric {
+            benchmark: evaluator.name(),
+            metric: metric.to_owned(),
+            available: format!(
+                "test_acc@E and valid_acc@E for E in 1..={}",
+                settings.epochs
+            ),
+        });
+    };
+    let mut rng = rng_from_seed(derive_seed(settings.seed, &[REFERENCE_RUN]));
+    let evaluation = evaluator.evaluate(arch, Fidelity::epochs(epochs), &mut rng)?;
+    Ok(if test {
+        evaluation.test
+    } else {
+        evaluation.observation.validation
+    })
 }

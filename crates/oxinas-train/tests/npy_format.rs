@@ -202,6 +202,7 @@ fn a_train_evaluator_reads_a_directory_of_npy_files() {
         validation_size: None,
         test_size: None,
         data_dir: data_dir.map(Path::to_owned),
+        space_file: None,
     };
     let evaluator = TrainEvaluator::new(settings(Some(dir.path()))).unwrap();
     let splits = evaluator.splits();
