@@ -43,10 +43,17 @@ pub struct PredictorsArgs {
 struct PredictorsConfig {
     /// Run name (run directory `runs/<name>`).
     name: String,
-    /// `nb201`, `nb101`, `nb301` or `nlp`.
+    /// `nb201`, `nb101`, `nb301`, `nlp`, or `table` (a table over a declared space).
     benchmark: String,
-    /// NB201: `cifar10-valid`, `cifar100`, `ImageNet16-120`; NLP: `ptb`; NB101, NB301: `cifar10`.
+    /// NB201: `cifar10-valid`, `cifar100`, `ImageNet16-120`; NLP: `ptb`; NB101, NB301: `cifar10`;
+    /// none for `table`.
+    #[serde(default)]
     dataset: String,
+    /// `benchmark = "table"`: the table, as `[benchmark]` of an experiment file
+    /// (`path`, `space_file`, `validation`, ...; relative to this config). Its
+    /// validation columns below the largest epoch count are the observed curve.
+    #[serde(default)]
+    table: Option<oxinas_benchmarks::TableConfig>,
     /// Vector encoding name (NB201, NB301: any of the space's; NB101: `adjacency`).
     #[serde(default = "default_encoding")]
     encoding: String,
@@ -106,7 +113,7 @@ pub fn run(args: PredictorsArgs) -> Result<()> {
             .context("building the thread pool")?;
     }
     let started = Instant::now();
-    let (archs, target_epoch, description) = load(&config)?;
+    let (archs, target_epoch, description) = load(&config, &args.config)?;
     eprintln!(
         "{}: {} archs loaded in {:.1?}",
         config.name,
@@ -165,13 +172,33 @@ pub fn run(args: PredictorsArgs) -> Result<()> {
 }
 
 /// The study's archs, the target epoch of LCE and a one-line description.
-fn load(config: &PredictorsConfig) -> Result<(Vec<StudyArch>, usize, String)> {
+fn load(config: &PredictorsConfig, path: &Path) -> Result<(Vec<StudyArch>, usize, String)> {
     match config.benchmark.as_str() {
         "nb201" => load_nb201(config),
         "nb101" => load_nb101(config),
         "nb301" => load_nb301(config),
         "nlp" => load_nlp(config),
-        other => bail!("field `benchmark`: unknown `{other}`; valid: nb201, nb101, nb301, nlp"),
+        "table" => {
+            let table = config
+                .table
+                .as_ref()
+                .context("field `table`: a [table] like an experiment's [benchmark] is needed with benchmark = \"table\"")?;
+            let (archs, target_epoch) = oxinas_experiment::table_study_archs(
+                table,
+                path,
+                &config.encoding,
+                config.graph_encoding.as_deref(),
+            )?;
+            let description = format!(
+                "table {}, target = its validation at the largest epoch count, encoding `{}`",
+                table.path.display(),
+                config.encoding
+            );
+            Ok((archs, target_epoch, description))
+        }
+        other => {
+            bail!("field `benchmark`: unknown `{other}`; valid: nb201, nb101, nb301, nlp, table")
+        }
     }
 }
 

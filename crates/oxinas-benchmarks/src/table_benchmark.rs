@@ -660,7 +660,7 @@ fn read_table<A: Clone + Eq + std::hash::Hash>(
 impl<S: SearchSpace> TableBenchmark<S> {
     /// The validation column of each epoch count (one entry for a
     /// one-column validation or a long-form curve), by increasing epochs.
-    fn validation_columns(&self) -> Vec<(u32, &str)> {
+    pub fn validation_columns(&self) -> Vec<(u32, &str)> {
         match &self.config.validation.column {
             Some(column) => vec![(self.top(), column.as_str())],
             None => {

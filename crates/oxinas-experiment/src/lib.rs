@@ -64,6 +64,7 @@ mod run_statistics;
 mod runner;
 mod significance_words;
 mod slurm_executor;
+mod table_study;
 mod task_darts_run;
 mod task_selection;
 mod trial_record;
@@ -92,6 +93,7 @@ pub use rank_report::{CD_DIAGRAM_STEM, RankReport};
 pub use rank_table::{RankOrder, RankTable, RunMeans, read_run_means};
 pub use report::{ExperimentReport, OptimizerSummary, ReferenceCheck, ReturnedArch};
 pub use runner::{RunOptions, run_experiment, run_planned_trial};
+pub use table_study::table_study_archs;
 pub use task_selection::TaskSelection;
 
 // The README's example runs as a doctest.

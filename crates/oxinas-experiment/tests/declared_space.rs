@@ -155,6 +155,25 @@ metric = "test_acc"
     }
     let again = run_experiment(&parsed, config, &options.clone(), &NoProgress);
     assert!(again.is_ok(), "a finished run reruns from its records");
+
+    // `cargo xtask ranks` reads declared runs like any other: a second seed,
+    // then both runs ranked together.
+    let seed1 = config.replace("seed = 0", "seed = 1");
+    let parsed1 = ExperimentConfig::from_toml(&seed1, &path).unwrap();
+    let mut options1 = RunOptions::new(&path, &dir.path().join("run1"), &workspace_root());
+    options1.threads = Some(2);
+    run_experiment(&parsed1, &seed1, &options1, &NoProgress).unwrap();
+    let ranks = oxinas_experiment::RankReport::from_run_dirs(
+        "valid regret",
+        &[dir.path().join("run"), dir.path().join("run1")],
+        oxinas_experiment::RankOrder::LowerIsBetter,
+    )
+    .unwrap();
+    assert_eq!(ranks.benchmarks.len(), 2);
+    let text = ranks.markdown(None);
+    for label in ["RS", "REA", "LS", "BANANAS", "MO-REA"] {
+        assert!(text.contains(label), "{text}");
+    }
 }
 
 const NB201_SPACE: &str = r#"
@@ -169,12 +188,11 @@ zero_op = "none"
 identity_op = "skip_connect"
 "#;
 
-#[test]
-fn a_declared_cell_space_with_curves_runs_graph_and_multi_fidelity_optimizers() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cell.toml"), NB201_SPACE).unwrap();
+/// Writes `cell.toml` (NB201 declared) and `cells.jsonl`: every cell with a
+/// made-up curve (convolutions help, more so late) and a cost.
+fn write_cells(dir: &std::path::Path) {
+    std::fs::write(dir.join("cell.toml"), NB201_SPACE).unwrap();
     let space = DeclaredSpace::from_toml(NB201_SPACE, None).unwrap();
-    // Every cell, with a made-up curve: convolutions help, more so late.
     let mut jsonl = String::new();
     for arch in space.enumerate() {
         let texts = space.texts(&arch);
@@ -190,7 +208,13 @@ fn a_declared_cell_space_with_curves_runs_graph_and_multi_fidelity_optimizers() 
         )
         .unwrap();
     }
-    std::fs::write(dir.path().join("cells.jsonl"), jsonl).unwrap();
+    std::fs::write(dir.join("cells.jsonl"), jsonl).unwrap();
+}
+
+#[test]
+fn a_declared_cell_space_with_curves_runs_graph_and_multi_fidelity_optimizers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_cells(dir.path());
     let config = r#"
 name = "cells"
 seed = 1
@@ -349,6 +373,29 @@ fn the_tutorial_config_runs_on_a_table_in_the_exported_format() {
             row.label
         );
     }
+    // The tutorial's predictor study reads the same table.
+    let study_text =
+        std::fs::read_to_string(configs.join("predictors-nas-bench-graph.toml")).unwrap();
+    let study: toml::Table = toml::from_str(&study_text).unwrap();
+    let table: oxinas_benchmarks::TableConfig = study["table"].clone().try_into().unwrap();
+    let encoding = study["encoding"].as_str().unwrap();
+    let (archs, _) = oxinas_experiment::table_study_archs(
+        &table,
+        &dir.path().join("predictors-nas-bench-graph.toml"),
+        encoding,
+        None,
+    )
+    .unwrap();
+    assert_eq!(archs.len(), valids.len());
+    for name in study["predictors"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        assert!(
+            name.parse::<oxinas_predictors::predictor_study::PredictorKind>()
+                .is_ok(),
+            "{name}"
+        );
+    }
+
     // A bad value in the table is named by line, column and the allowed values.
     let bad = std::fs::read_to_string(dir.path().join("nas_bench_graph_cora.csv"))
         .unwrap()
@@ -400,4 +447,65 @@ fn nb201_table5_over_the_declared_space_lands_within_the_same_tolerances() {
     for check in &report.references {
         assert_eq!(check.within_tolerance(), Some(true), "{check:?}");
     }
+}
+
+#[test]
+fn the_predictor_study_reads_a_declared_table() {
+    use oxinas_predictors::predictor_study::{
+        CurveSettings, PredictorKind, StudyConfig, TargetTransform, run_study,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_cells(dir.path());
+    let table: oxinas_benchmarks::TableConfig = toml::from_str(
+        r#"
+        path = "cells.jsonl"
+        space_file = "cell.toml"
+        arch_column = "cell"
+        validation = { columns = { 12 = "v12", 200 = "v200" }, goal = "maximize" }
+        "#,
+    )
+    .unwrap();
+    let config_path = dir.path().join("study.toml");
+    let (archs, target_epoch) =
+        oxinas_experiment::table_study_archs(&table, &config_path, "path", Some("gcn_raw"))
+            .unwrap();
+    assert_eq!((archs.len(), target_epoch), (15_625, 200));
+    // Every cell's observed curve is its 12-epoch value.
+    assert!(
+        archs
+            .iter()
+            .all(|a| a.validation_curve.len() == 1 && a.graph.is_some())
+    );
+    let study = StudyConfig {
+        test_size: 300,
+        train_sizes: vec![100],
+        trials: 2,
+        seed: 0,
+        predictors: vec![PredictorKind::Blr, PredictorKind::EarlyStop],
+        curves: CurveSettings {
+            target_epoch,
+            sotl_epochs: 1,
+        },
+        target_transform: TargetTransform::Identity,
+    };
+    let result = run_study(&archs, &study).unwrap();
+    // v12 and v200 both grow with convolutions and fall with zero edges.
+    let early = result.row("early_stop", 100).unwrap().kendall_tau.mean;
+    assert!(early > 0.8, "early stop tau {early}");
+    let blr = result.row("blr", 100).unwrap().kendall_tau.mean;
+    assert!(blr > 0.3, "BLR tau {blr}");
+    // A table over a built-in space is refused, naming the key.
+    let built_in: oxinas_benchmarks::TableConfig = toml::from_str(
+        r#"
+        path = "cells.jsonl"
+        space = "nb201"
+        arch_column = "cell"
+        validation = { column = "v200", goal = "maximize" }
+        "#,
+    )
+    .unwrap();
+    let message = oxinas_experiment::table_study_archs(&built_in, &config_path, "path", None)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("table.space_file"), "{message}");
 }
