@@ -112,7 +112,7 @@ model_space!(
 );
 
 /// Declared spaces offer the encodings of `oxinas_encodings::declared`, and
-/// every architecture for regret when there are at most [`LISTED_FOR_REGRET`].
+/// every architecture for regret when there are at most 5 million.
 impl ModelSpace for DeclaredSpace {
     fn vector_encoding(
         &self,
@@ -137,7 +137,7 @@ impl ModelSpace for DeclaredSpace {
 
 /// The largest declared space whose architectures are all listed to find
 /// the best one, for regret.
-pub const LISTED_FOR_REGRET: u128 = 5_000_000;
+const LISTED_FOR_REGRET: u128 = 5_000_000;
 
 /// The NB101 subset encodes its cells as the full NB101 space does.
 impl ModelSpace for Nb101Subset {

@@ -113,7 +113,7 @@ impl DeclaredGraph {
 
     /// Number of choices the graph contributes: one per edge when ops sit on
     /// edges; one per interior node and one per edge otherwise.
-    pub(crate) fn num_choices(&self) -> usize {
+    pub fn num_choices(&self) -> usize {
         match self.ops_on {
             OpsOn::Edges => self.edges.len(),
             OpsOn::Nodes => self.interior.len() + self.edges.len(),
