@@ -315,10 +315,8 @@ impl DeclaredGraph {
             } else {
                 terms.join("+")
             };
-            value[node] = match cell.node_ops[node] {
-                Some(op) => self.apply(op, &sum),
-                None => sum,
-            };
+            // Ops sit on edges here, so a node only sums.
+            value[node] = sum;
             if value[node].len() > LONGEST_EXPRESSION {
                 value[node] = format!("h:{:x}", Md5::digest(value[node].as_bytes()));
             }

@@ -118,14 +118,7 @@ impl<B: AutodiffBackend> Evaluator<DeclaredArch> for LayerwiseTrainEvaluator<B> 
         fidelity: Fidelity,
         rng: &mut dyn RngCore,
     ) -> Result<Evaluation, EvaluationError> {
-        let epochs = fidelity.get_epochs();
-        if epochs == 0 || epochs > self.settings.epochs {
-            return Err(EvaluationError::UnsupportedFidelity {
-                benchmark: self.name(),
-                fidelity,
-                available: format!("1 to {} epochs", self.settings.epochs),
-            });
-        }
+        let epochs = self.settings.epochs_of(fidelity, || self.name())?;
         let (Some(network), Some(layers)) = (self.space.network(), self.space.layers(arch)) else {
             return Err(EvaluationError::Other(format!(
                 "`{}` has no layer-wise network",

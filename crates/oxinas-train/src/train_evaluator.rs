@@ -197,6 +197,24 @@ impl TrainEvaluatorSettings {
         }
     }
 
+    /// The epoch count of `fidelity`, or the error naming `benchmark` when it
+    /// is not between 1 and `epochs`.
+    pub(crate) fn epochs_of(
+        &self,
+        fidelity: Fidelity,
+        benchmark: impl FnOnce() -> String,
+    ) -> Result<u32, EvaluationError> {
+        let epochs = fidelity.get_epochs();
+        if epochs == 0 || epochs > self.epochs {
+            return Err(EvaluationError::UnsupportedFidelity {
+                benchmark: benchmark(),
+                fidelity,
+                available: format!("1 to {} epochs", self.epochs),
+            });
+        }
+        Ok(epochs)
+    }
+
     /// Checks `epochs` and the recipe, then loads and splits the data.
     pub(crate) fn load_splits(&self) -> Result<DataSplits, TrainEvaluatorError> {
         if self.epochs == 0 {
@@ -260,14 +278,7 @@ impl<B: AutodiffBackend> Evaluator<Nb201Arch> for TrainEvaluator<B> {
         fidelity: Fidelity,
         rng: &mut dyn RngCore,
     ) -> Result<Evaluation, EvaluationError> {
-        let epochs = fidelity.get_epochs();
-        if epochs == 0 || epochs > self.settings.epochs {
-            return Err(EvaluationError::UnsupportedFidelity {
-                benchmark: self.name(),
-                fidelity,
-                available: format!("1 to {} epochs", self.settings.epochs),
-            });
-        }
+        let epochs = self.settings.epochs_of(fidelity, || self.name())?;
         let seed = rng.next_u64();
         let mut init_rng = rng_from_seed(derive_seed(seed, &[0]));
         let network =
