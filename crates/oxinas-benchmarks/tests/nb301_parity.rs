@@ -9,13 +9,15 @@ use oxinas_spaces::DartsArch;
 use serde::Deserialize;
 
 /// Largest difference allowed in validation accuracy (percentage points).
-/// Measured: median 1.5e-5, 99th percentile 8.4e-5, largest 1.45e-4 (3 of the
-/// 400 above 1e-4). onnxruntime's own float32 result lies within 1.6e-5 of the
-/// model evaluated in float64; tract's float32 evaluation strays further
-/// (docs/TESTING.md).
-const ACCURACY_TOLERANCE: f64 = 2e-4;
+/// Measured over the 400 predictions, one at a time and batched alike: about
+/// half are onnxruntime's float32 value exactly, the rest one or two float32
+/// steps away (a step is 3.8e-6 or 7.6e-6 here), largest 1.5e-5. With
+/// tract-onnx's own defaults for the model's attribute-less `Selu` nodes
+/// (1.67326 and 1.0507 instead of ONNX's 1.6732632 and 1.050701) the largest
+/// is 1.45e-4, 3 of the 400 above this tolerance (docs/TESTING.md).
+const ACCURACY_TOLERANCE: f64 = 1e-4;
 /// Largest relative difference allowed in runtime (seconds in the thousands,
-/// where one float32 step is already 5e-4 s). Measured: largest 2.5e-5.
+/// where one float32 step is already 5e-4 s). Measured: largest 4.4e-6.
 const RUNTIME_RELATIVE_TOLERANCE: f64 = 1e-4;
 
 #[derive(Deserialize)]
