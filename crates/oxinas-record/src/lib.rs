@@ -16,7 +16,9 @@ mod trajectory;
 
 pub use append_log::AppendLog;
 pub use error::RecordError;
-pub use manifest::{CodeVersion, DataFile, Host, Manifest, Seeds, now_rfc3339, oxinas_environment};
+pub use manifest::{
+    CodeVersion, ComputeDevice, DataFile, Host, Manifest, Seeds, now_rfc3339, oxinas_environment,
+};
 pub use mean_std::MeanStd;
 pub use oxinas_formats::{sha256_file, sha256_hex};
 pub use run_directory::RunDirectory;

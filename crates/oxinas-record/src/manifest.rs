@@ -41,6 +41,23 @@ pub struct Manifest {
     /// The data files the benchmark read, with their checksums.
     #[serde(default)]
     pub data_files: Vec<DataFile>,
+    /// The device a run that trains networks trained on; absent for runs that
+    /// train nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeDevice>,
+}
+
+/// The device a run trained on, as found when it started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeDevice {
+    /// The device as asked for (`cpu`, `cuda:0`, `wgpu`).
+    pub requested: String,
+    /// The backend that ran it, as Burn names it.
+    pub backend: String,
+    /// The hardware: the CPU's model, the GPU's or the adapter's name.
+    pub name: Option<String>,
+    /// The driver and its version, where known.
+    pub driver: Option<String>,
 }
 
 /// A data file a run read.
@@ -234,6 +251,7 @@ impl Manifest {
             executor: "local".to_owned(),
             environment: oxinas_environment(),
             data_files: Vec::new(),
+            compute: None,
         }
     }
 }

@@ -1,22 +1,16 @@
 //! Training throughput (images/s) of the NB201 cell network on the CPU backends.
 //!
 //! `cargo run --release -p oxinas-train --example train_speed -- [C] [N] [batch] [steps]`
-//! (defaults 16 5 64 5). Random 32x32x3 images, Nesterov SGD.
+//! (defaults 16 5 64 5). Random 32x32x3 images, Nesterov SGD; the same work as
+//! `benchmarks/nb201_train_speed_pytorch.py` and the `train/...` cases of
+//! `cargo xtask bench`.
 
 #![allow(clippy::print_stdout)]
 
-use std::time::Instant;
-
 use burn::backend::{Autodiff, Flex, NdArray};
-use burn::module::AutodiffModule;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, Optimizer, SgdConfig};
-use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use oxinas_core::seed::rng_from_seed;
 use oxinas_spaces::Nb201Arch;
-use oxinas_train::init::normal;
-use oxinas_train::{Nb201Network, Nb201NetworkConfig, smoothed_cross_entropy};
+use oxinas_train::{Nb201NetworkConfig, time_nb201_steps};
 
 fn measure<B: AutodiffBackend>(
     name: &str,
@@ -24,37 +18,14 @@ fn measure<B: AutodiffBackend>(
     batch: usize,
     steps: usize,
 ) {
-    let device = B::Device::default();
     let arch = Nb201Arch::from_op_digits("331213").expect("valid digits");
-    let mut net = Nb201Network::<B>::new(config, &arch, &mut rng_from_seed(0), &device)
+    let timing = time_nb201_steps::<B>(config, &arch, batch, steps, 1, true, &Default::default())
         .expect("valid config");
-    let mut optim = SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new()
-                .with_momentum(0.9)
-                .with_dampening(0.0)
-                .with_nesterov(true),
-        ))
-        .init::<B, Nb201Network<B>>();
-    let x: Tensor<B, 4> = normal([batch, 3, 32, 32], 1.0, &mut rng_from_seed(1), &device);
-    let targets: Vec<usize> = (0..batch).map(|i| i % config.num_classes).collect();
-    let mut step = |net: Nb201Network<B>| {
-        let loss = smoothed_cross_entropy(net.forward(x.clone()), &targets, 0.0);
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        optim.step(0.1, net, grads)
-    };
-    net = step(net);
-    let start = Instant::now();
-    for _ in 0..steps {
-        net = step(net);
-    }
-    let _ = net.valid();
-    let seconds = start.elapsed().as_secs_f64();
     println!(
         "{name}: C={} N={} batch={batch}: {:.1} images/s",
         config.channels,
         config.cells_per_stage,
-        (steps * batch) as f64 / seconds
+        (steps * batch) as f64 / timing.seconds[0]
     );
 }
 

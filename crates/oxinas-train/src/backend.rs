@@ -1,7 +1,12 @@
 //! The backends oxinas trains on: a CPU backend by default, CUDA behind the
-//! `cuda` feature.
+//! `cuda` feature, wgpu (Vulkan, Metal, DirectX 12) behind the `wgpu` feature.
+//! [`crate::TrainDevice`] chooses among them.
 
 use burn::backend::Autodiff;
+
+/// Burn's trait of backends that train, re-exported so that code writing a
+/// [`crate::TrainJob`] needs no dependency on Burn of its own.
+pub use burn::tensor::backend::AutodiffBackend;
 
 /// The default CPU backend for inference and evaluation.
 pub type CpuBackend = burn::backend::Flex;
@@ -25,8 +30,42 @@ pub enum BackendError {
     #[error("CUDA failed to initialise: {0}")]
     CudaInitFailed(String),
     /// The crate was built without the `cuda` feature.
-    #[error("this build of oxinas-train has no CUDA backend; rebuild with `--features cuda`")]
+    #[error(
+        "this build has no CUDA backend; build with the `cuda` feature (`cargo xtask-cuda ...` for the command line)"
+    )]
     CudaNotCompiled,
+    /// The device index is beyond the devices this machine has.
+    #[error("device {requested} does not exist; this machine has {}", available_list(.available))]
+    NoSuchDevice {
+        /// The device asked for.
+        requested: String,
+        /// The devices there are.
+        available: Vec<String>,
+    },
+    /// The crate was built without the `wgpu` feature.
+    #[error(
+        "this build has no wgpu backend; build with the `wgpu` feature (`cargo xtask-wgpu ...` for the command line)"
+    )]
+    WgpuNotCompiled,
+    /// wgpu found no usable adapter for the device, or failed on it.
+    #[error(
+        "{requested} is not available: {message} (on Linux without a GPU, Mesa's software Vulkan driver, Debian's `mesa-vulkan-drivers`, provides `wgpu:cpu`)"
+    )]
+    WgpuUnavailable {
+        /// The device asked for.
+        requested: String,
+        /// What wgpu reported.
+        message: String,
+    },
+}
+
+/// `cuda:0, cuda:1`, or `none` for an empty list.
+fn available_list(devices: &[String]) -> String {
+    if devices.is_empty() {
+        "none".to_owned()
+    } else {
+        devices.join(", ")
+    }
 }
 
 /// Library directories where distributions install the NVIDIA driver.
@@ -101,6 +140,14 @@ mod cuda {
 
 #[cfg(feature = "cuda")]
 pub use cuda::{CudaBackend, CudaTrainBackend, cuda_device};
+
+/// The wgpu backend (Vulkan, Metal, DirectX 12; Burn's fusion and autotuning on).
+#[cfg(feature = "wgpu")]
+pub type WgpuBackend = burn::backend::Wgpu;
+
+/// The wgpu backend with automatic differentiation.
+#[cfg(feature = "wgpu")]
+pub type WgpuTrainBackend = Autodiff<WgpuBackend>;
 
 /// Without the `cuda` feature: always [`BackendError::CudaNotCompiled`].
 #[cfg(not(feature = "cuda"))]

@@ -2,7 +2,8 @@
 //! training loops and zero-cost proxies.
 //!
 //! Everything is generic over a Burn backend `B`; [`backend`] names the CPU
-//! default and, behind the `cuda` feature, the CUDA backend. Every random
+//! default and, behind the `cuda` and `wgpu` features, the GPU backends;
+//! [`TrainDevice`] picks one from a device name, in one place. Every random
 //! choice (weights, splits, shuffling, augmentation) draws from an explicit
 //! ChaCha generator, so a seed fixes a training run. The library never
 //! prints: progress reaches the caller through a callback.
@@ -38,8 +39,10 @@ mod task_loss;
 mod task_model;
 mod task_training;
 mod task_wide_resnet;
+mod train_device;
 mod train_evaluator;
 mod train_settings;
+mod train_speed;
 mod trainer;
 pub mod zero_cost;
 
@@ -86,8 +89,13 @@ pub use task_training::{
     evaluate_task_model, train_task_model,
 };
 pub use task_wide_resnet::{PreActBlock, TaskWideResNet, WideResNetConfig};
+pub use train_device::{
+    DEVICE_NAMES, DeviceDescription, DeviceNameError, TrainDevice, TrainJob, WgpuAdapter,
+    compiled_gpu_backends,
+};
 pub use train_evaluator::{TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings};
 pub use train_settings::{AugmentationSettings, OptimizerSettings, TrainSettings};
+pub use train_speed::{StepTiming, time_nb201_steps};
 pub use trainer::{EpochReport, TrainReport, accuracy, train};
 
 // The README's example runs as a doctest.
