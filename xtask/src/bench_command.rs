@@ -24,19 +24,20 @@ pub struct BenchArgs {
     /// Print the table but do not update benchmarks/RESULTS.md.
     #[arg(long)]
     no_write: bool,
+    /// GPU backends to build in (`cuda`, `wgpu`, or `cuda,wgpu`): adds the
+    /// `train/...` cases on those devices.
+    #[arg(long)]
+    features: Option<String>,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
-    command.args([
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "benchmarks",
-        "--",
-    ]);
+    command.args(["run", "--quiet", "--release", "--package", "benchmarks"]);
+    if let Some(features) = &args.features {
+        command.args(["--features", features]);
+    }
+    command.arg("--");
     if let Some(name) = &args.name {
         command.arg(name);
     }

@@ -5,8 +5,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use oxinas_experiment::{
-    ExperimentConfig, OneShotOptions, Progress, RunOptions, oneshot_method, run_experiment,
-    run_oneshot_config,
+    ExperimentConfig, OneShotOptions, Progress, RunOptions, TrainDevice, oneshot_method,
+    run_experiment, run_oneshot_config,
 };
 
 /// Arguments of `cargo xtask experiment`.
@@ -30,6 +30,11 @@ pub struct ExperimentArgs {
     /// (by default a run directory resumes, and only with the same config).
     #[arg(long)]
     force_new: bool,
+    /// Train on this device, over the config's `[compute] device`: cpu,
+    /// cuda, cuda:N (a `cargo xtask-cuda` build), wgpu, wgpu:N, wgpu:cpu (a
+    /// `cargo xtask-wgpu` build).
+    #[arg(long, value_name = "DEVICE")]
+    device: Option<TrainDevice>,
 }
 
 /// Arguments of `cargo xtask trial` (run by the Slurm executor's array tasks).
@@ -80,6 +85,7 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
     let mut options = RunOptions::new(&args.config, &out, &repo_dir);
     options.threads = args.threads;
     options.force_new = args.force_new;
+    options.device = args.device;
     // Slurm array tasks run this same binary: `xtask trial --run-dir D --task N`.
     options.trial_command = vec![
         std::env::current_exe()
@@ -171,6 +177,7 @@ fn run_oneshot(args: ExperimentArgs, started: Instant) -> Result<()> {
         repo_dir: &repo_dir,
         progress: &Bar(bar),
         log: &mut log,
+        device: args.device,
     })
     .with_context(|| format!("experiment {}", args.config.display()))?;
     println!("{}", summary.markdown);

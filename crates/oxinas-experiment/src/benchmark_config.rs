@@ -66,6 +66,23 @@ pub enum BenchmarkConfig {
     Nb360(Nb360EvaluatorSettings),
 }
 
+impl BenchmarkConfig {
+    /// The `name` this benchmark has in a config.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Nb201(_) => "nb201",
+            Self::Nb101 { .. } => "nb101",
+            Self::Nb301 {} => "nb301",
+            Self::Nlp { .. } => "nlp",
+            Self::NbMacro {} => "nb_macro",
+            Self::TransNas { .. } => "transnas",
+            Self::Table(_) => "table",
+            Self::Train(_) => "train",
+            Self::Nb360(_) => "nb360",
+        }
+    }
+}
+
 /// The two TransNAS-Bench-101 spaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -4,7 +4,7 @@ use std::path::Path;
 use oxinas_core::Budget;
 use serde::Deserialize;
 
-use crate::{BenchmarkConfig, ExecutorConfig, ExperimentError, OptimizerConfig};
+use crate::{BenchmarkConfig, ComputeSettings, ExecutorConfig, ExperimentError, OptimizerConfig};
 
 /// An experiment as written in its TOML file. Unknown keys are errors.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -32,6 +32,10 @@ pub struct ExperimentConfig {
     /// Where trials run (`[executor]`; default: a local thread pool).
     #[serde(default)]
     pub executor: ExecutorConfig,
+    /// Where networks train (`[compute]`; default the CPU); only for
+    /// benchmarks that train (`train`, `nb360`).
+    #[serde(default)]
+    pub compute: ComputeSettings,
 }
 
 /// How each trial searches.

@@ -1,11 +1,17 @@
 //! `method = "darts"`: DARTS on the NB201 or the DARTS supernet from a config file.
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
-use oxinas_oneshot::{DartsOrder, DartsReport, DartsSettings, SupernetSpace, run_darts};
-use oxinas_train::DataSettings;
-use oxinas_train::backend::CpuTrainBackend;
+use oxinas_oneshot::{
+    DartsOrder, DartsReport, DartsSettings, OneShotError, SupernetSpace, run_darts,
+};
+use oxinas_train::backend::AutodiffBackend;
+use oxinas_train::{DataSettings, DataSplits, TrainJob};
 
+use crate::Progress;
+use crate::compute_settings::{ComputeSettings, open_device};
 use crate::error::ExperimentError;
 use crate::oneshot_run::{
     OneShotOptions, OneShotRun, OneShotSummary, check_settings, load_data, parse_oneshot_file,
@@ -24,10 +30,13 @@ struct DartsFile {
     data: DataSettings,
     #[serde(default)]
     darts: DartsSettings,
+    #[serde(default)]
+    compute: ComputeSettings,
 }
 
-/// Runs the DARTS config `text` (read from `options.config_path`) on the CPU
-/// backend; writes `report.json`, `summary.md` and checkpoints in the run directory.
+/// Runs the DARTS config `text` (read from `options.config_path`) on its
+/// device; writes `report.json`, `summary.md` and checkpoints in the run
+/// directory.
 pub(crate) fn run_darts_config(
     options: OneShotOptions<'_>,
     text: &str,
@@ -35,40 +44,84 @@ pub(crate) fn run_darts_config(
     let path = options.config_path;
     let file: DartsFile = parse_oneshot_file(path, text)?;
     check_settings(path, "darts", file.darts.validate())?;
+    let device = open_device(path, &file.compute, options.device)?;
     let (data, splits) = load_data(&file.data, path)?;
-    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data.data_files())?;
-    options.progress.start(file.darts.epochs as u64);
-    let log = options.log;
-    let report = run_darts::<CpuTrainBackend>(
-        &splits,
-        &file.darts,
+    let run = OneShotRun::start(
+        &options,
+        text,
+        &file.name,
         file.seed,
-        &Default::default(),
-        Some(&run.path().join("checkpoint")),
-        &mut |e| {
-            options.progress.advance(1);
-            log(&format!(
-                "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} (valid acc {:.4} with shared weights), mixture entropy {:.3}, {:.1} s",
-                e.epoch,
-                e.epochs,
-                e.train_loss,
-                e.arch_loss,
-                e.arch,
-                e.arch_valid_accuracy,
-                e.mean_entropy,
-                e.seconds
-            ));
-        },
-    )
-    .map_err(|source| ExperimentError::OneShot {
-        path: path.to_owned(),
-        method: "darts",
-        source: Box::new(source),
-    })?;
+        &data.data_files(),
+        &device,
+    )?;
+    options.progress.start(file.darts.epochs as u64);
+    let report = device
+        .run(
+            path,
+            DartsJob {
+                splits: &splits,
+                settings: &file.darts,
+                seed: file.seed,
+                checkpoint: run.path().join("checkpoint"),
+                progress: options.progress,
+                log: options.log,
+            },
+        )?
+        .map_err(|source| ExperimentError::OneShot {
+            path: path.to_owned(),
+            method: "darts",
+            source: Box::new(source),
+        })?;
     options.progress.finish();
     run.write_json("report.json", &report)?;
     let markdown = darts_markdown(&file.name, &file.description, &file.darts, &report);
     run.finish(&file.name, "darts", markdown)
+}
+
+/// DARTS' search, on whichever backend the device selects.
+struct DartsJob<'a> {
+    splits: &'a DataSplits,
+    settings: &'a DartsSettings,
+    seed: u64,
+    checkpoint: PathBuf,
+    progress: &'a dyn Progress,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl TrainJob for DartsJob<'_> {
+    type Output = Result<DartsReport, OneShotError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self {
+            splits,
+            settings,
+            seed,
+            checkpoint,
+            progress,
+            log,
+        } = self;
+        run_darts::<B>(
+            splits,
+            settings,
+            seed,
+            &device,
+            Some(&checkpoint),
+            &mut |e| {
+                progress.advance(1);
+                log(&format!(
+                    "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} (valid acc {:.4} with shared weights), mixture entropy {:.3}, {:.1} s",
+                    e.epoch,
+                    e.epochs,
+                    e.train_loss,
+                    e.arch_loss,
+                    e.arch,
+                    e.arch_valid_accuracy,
+                    e.mean_entropy,
+                    e.seconds
+                ));
+            },
+        )
+    }
 }
 
 fn darts_markdown(

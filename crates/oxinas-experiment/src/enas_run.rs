@@ -1,11 +1,15 @@
 //! `method = "enas"`: ENAS on the NB201 supernet from a config file.
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
-use oxinas_oneshot::{EnasReport, EnasSettings, run_enas};
-use oxinas_train::DataSettings;
-use oxinas_train::backend::CpuTrainBackend;
+use oxinas_oneshot::{EnasReport, EnasSettings, OneShotError, run_enas};
+use oxinas_train::backend::AutodiffBackend;
+use oxinas_train::{DataSettings, DataSplits, TrainJob};
 
+use crate::Progress;
+use crate::compute_settings::{ComputeSettings, open_device};
 use crate::error::ExperimentError;
 use crate::oneshot_run::{
     OneShotOptions, OneShotRun, OneShotSummary, check_settings, load_data, parse_oneshot_file,
@@ -24,10 +28,13 @@ struct EnasFile {
     data: DataSettings,
     #[serde(default)]
     enas: EnasSettings,
+    #[serde(default)]
+    compute: ComputeSettings,
 }
 
-/// Runs the ENAS config `text` (read from `options.config_path`) on the CPU
-/// backend; writes `report.json`, `summary.md` and checkpoints in the run directory.
+/// Runs the ENAS config `text` (read from `options.config_path`) on its
+/// device; writes `report.json`, `summary.md` and checkpoints in the run
+/// directory.
 pub(crate) fn run_enas_config(
     options: OneShotOptions<'_>,
     text: &str,
@@ -35,33 +42,77 @@ pub(crate) fn run_enas_config(
     let path = options.config_path;
     let file: EnasFile = parse_oneshot_file(path, text)?;
     check_settings(path, "enas", file.enas.validate())?;
+    let device = open_device(path, &file.compute, options.device)?;
     let (data, splits) = load_data(&file.data, path)?;
-    let run = OneShotRun::start(&options, text, &file.name, file.seed, &data.data_files())?;
-    options.progress.start(file.enas.epochs as u64);
-    let log = options.log;
-    let report = run_enas::<CpuTrainBackend>(
-        &splits,
-        &file.enas,
+    let run = OneShotRun::start(
+        &options,
+        text,
+        &file.name,
         file.seed,
-        &Default::default(),
-        Some(&run.path().join("checkpoint")),
-        &mut |e| {
-            options.progress.advance(1);
-            log(&format!(
-                "epoch {}/{}: shared-weight loss {:.4}, mean reward {:.4}, controller's likeliest cell {}, {:.1} s",
-                e.epoch, e.epochs, e.train_loss, e.mean_reward, e.greedy_arch, e.seconds
-            ));
-        },
-    )
-    .map_err(|source| ExperimentError::OneShot {
-        path: path.to_owned(),
-        method: "enas",
-        source: Box::new(source),
-    })?;
+        &data.data_files(),
+        &device,
+    )?;
+    options.progress.start(file.enas.epochs as u64);
+    let report = device
+        .run(
+            path,
+            EnasJob {
+                splits: &splits,
+                settings: &file.enas,
+                seed: file.seed,
+                checkpoint: run.path().join("checkpoint"),
+                progress: options.progress,
+                log: options.log,
+            },
+        )?
+        .map_err(|source| ExperimentError::OneShot {
+            path: path.to_owned(),
+            method: "enas",
+            source: Box::new(source),
+        })?;
     options.progress.finish();
     run.write_json("report.json", &report)?;
     let markdown = enas_markdown(&file.name, &file.description, &file.enas, &report);
     run.finish(&file.name, "enas", markdown)
+}
+
+/// ENAS' search, on whichever backend the device selects.
+struct EnasJob<'a> {
+    splits: &'a DataSplits,
+    settings: &'a EnasSettings,
+    seed: u64,
+    checkpoint: PathBuf,
+    progress: &'a dyn Progress,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl TrainJob for EnasJob<'_> {
+    type Output = Result<EnasReport, OneShotError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self {
+            splits,
+            settings,
+            seed,
+            checkpoint,
+            progress,
+            log,
+        } = self;
+        run_enas::<B>(
+            splits,
+            settings,
+            seed,
+            &device,
+            Some(&checkpoint),
+            &mut |e| {
+                progress.advance(1);
+                log(&format!(
+                    "epoch {}/{}: shared-weight loss {:.4}, mean reward {:.4}, controller's likeliest cell {}, {:.1} s",
+                    e.epoch, e.epochs, e.train_loss, e.mean_reward, e.greedy_arch, e.seconds
+                ));
+            },
+        )
+    }
 }
 
 fn enas_markdown(

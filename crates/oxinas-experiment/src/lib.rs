@@ -39,6 +39,7 @@ mod benchmark_comparison;
 mod benchmark_config;
 mod cd_diagram;
 mod checklist;
+mod compute_settings;
 mod config;
 mod critical_difference;
 mod darts_run;
@@ -76,6 +77,7 @@ pub use benchmark_comparison::{
 pub use benchmark_config::{
     BenchmarkConfig, Nb201BenchmarkConfig, Nb201NoiseConfig, TransNasVariant,
 };
+pub use compute_settings::ComputeSettings;
 pub use config::{ExperimentConfig, ReportMetric, SearchConfig};
 pub use critical_difference::{ALPHA, CriticalDifference};
 pub use data_files::config_data_files;
@@ -86,6 +88,7 @@ pub use model_space::ModelSpace;
 pub use ofa_run::{OfaRunConfig, OfaRunError, load_ofa_config, parse_ofa_config};
 pub use oneshot_run::{OneShotOptions, OneShotSummary, oneshot_method, run_oneshot_config};
 pub use optimizer_config::{ModelGuidedSettings, OptimizerConfig};
+pub use oxinas_train::TrainDevice;
 pub use paired_values::PairedValues;
 pub use petridish_run::{PetridishConfig, PetridishRunReport, gallery_csv, run_petridish_config};
 pub use progress::{NoProgress, Progress};

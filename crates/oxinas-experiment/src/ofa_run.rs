@@ -1,4 +1,4 @@
-//! Runs a Once-for-All config file (`method = "ofa"`) on the CPU backend:
+//! Runs a Once-for-All config file (`method = "ofa"`) on its device:
 //! loads the data, trains the supernet by progressive shrinking, fits the
 //! accuracy predictor, searches under the FLOPs budget, and writes
 //! `report.json`, a copy of the config and the checkpoints (supernet after
@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
-use oxinas_oneshot::{OfaProgress, OfaReport, OfaSettings, run_ofa};
-use oxinas_train::backend::CpuTrainBackend;
-use oxinas_train::{DataSettings, TrainEvaluatorError};
+use oxinas_oneshot::{OfaError, OfaProgress, OfaReport, OfaSettings, run_ofa};
+use oxinas_train::backend::AutodiffBackend;
+use oxinas_train::{DataSettings, DataSplits, TrainEvaluatorError, TrainJob};
 
+use crate::compute_settings::{ComputeSettings, open_device};
 use crate::error::ExperimentError;
 use crate::oneshot_run::{OneShotOptions, OneShotRun, OneShotSummary, load_data};
 
@@ -46,6 +47,9 @@ pub struct OfaRunConfig {
     pub data: DataSettings,
     /// The method's settings.
     pub ofa: OfaSettings,
+    /// Where it trains (`[compute]`; default the CPU).
+    #[serde(default)]
+    pub compute: ComputeSettings,
 }
 
 /// Why a Once-for-All config could not run.
@@ -120,7 +124,7 @@ pub fn load_ofa_config(path: &Path) -> Result<OfaRunConfig, OfaRunError> {
 }
 
 /// Runs the Once-for-All config `text` (read from `options.config_path`) on
-/// the CPU backend: the run directory gets the manifest, `report.json`,
+/// its device: the run directory gets the manifest, `report.json`,
 /// `summary.md` and the checkpoints (`checkpoints/`). Progress ticks once per
 /// epoch, measured sub-network and search generation.
 pub(crate) fn run_ofa_run_config(
@@ -129,6 +133,7 @@ pub(crate) fn run_ofa_run_config(
 ) -> Result<OneShotSummary, ExperimentError> {
     let config_path = options.config_path;
     let config = parse_ofa_config(text, config_path).map_err(|e| e.into_experiment_error())?;
+    let device = open_device(config_path, &config.compute, options.device)?;
     let (data, splits) = load_data(&config.data, config_path)?;
     let run = OneShotRun::start(
         &options,
@@ -136,6 +141,7 @@ pub(crate) fn run_ofa_run_config(
         &config.name,
         config.seed,
         &data.data_files(),
+        &device,
     )?;
     let checkpoints = run.path().join("checkpoints");
 
@@ -173,23 +179,50 @@ pub(crate) fn run_ofa_run_config(
             progress.advance(1);
         }
     };
-    let outcome = run_ofa::<CpuTrainBackend>(
-        &splits,
-        settings,
-        config.seed,
-        &Default::default(),
-        Some(&checkpoints),
-        &mut on_progress,
-    )
-    .map_err(|source| ExperimentError::Ofa {
-        path: config_path.to_owned(),
-        source,
-    })?;
+    let report = device
+        .run(
+            config_path,
+            OfaJob {
+                splits: &splits,
+                settings,
+                seed: config.seed,
+                checkpoints: &checkpoints,
+                on_progress: &mut on_progress,
+            },
+        )?
+        .map_err(|source| ExperimentError::Ofa {
+            path: config_path.to_owned(),
+            source,
+        })?;
     progress.finish();
-    let report = outcome.report;
     run.write_json("report.json", &report)?;
     let markdown = summary(&config, &report, run.path());
     run.finish(&config.name, "ofa", markdown)
+}
+
+/// Once-for-All's pipeline, on whichever backend the device selects.
+struct OfaJob<'a> {
+    splits: &'a DataSplits,
+    settings: &'a OfaSettings,
+    seed: u64,
+    checkpoints: &'a Path,
+    on_progress: &'a mut dyn FnMut(&OfaProgress),
+}
+
+impl TrainJob for OfaJob<'_> {
+    type Output = Result<OfaReport, OfaError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        run_ofa::<B>(
+            self.splits,
+            self.settings,
+            self.seed,
+            &device,
+            Some(self.checkpoints),
+            self.on_progress,
+        )
+        .map(|outcome| outcome.report)
+    }
 }
 
 impl OfaRunError {

@@ -13,8 +13,9 @@ use serde::de::DeserializeOwned;
 
 use oxinas_core::ConfigError;
 use oxinas_record::{CodeVersion, DataFile, Host, Manifest, RunDirectory, Seeds};
-use oxinas_train::{DataSettings, DataSplits, TrainEvaluatorError};
+use oxinas_train::{DataSettings, DataSplits, TrainDevice, TrainEvaluatorError};
 
+use crate::compute_settings::OpenedDevice;
 use crate::config::with_key_line;
 use crate::error::ExperimentError;
 use crate::progress::Progress;
@@ -91,6 +92,8 @@ pub struct OneShotOptions<'a> {
     pub progress: &'a dyn Progress,
     /// Receives a line of text per epoch.
     pub log: &'a mut dyn FnMut(&str),
+    /// The device to train on, over the config's `[compute] device`.
+    pub device: Option<TrainDevice>,
 }
 
 /// What a finished one-shot run reports.
@@ -114,14 +117,15 @@ pub(crate) struct OneShotRun {
 
 impl OneShotRun {
     /// Creates the run directory and writes the manifest: the config text,
-    /// the seed, the code version, the host and the checksums of the data
-    /// files (those of `data_files` that exist).
+    /// the seed, the code version, the host, the training device and the
+    /// checksums of the data files (those of `data_files` that exist).
     pub(crate) fn start(
         options: &OneShotOptions<'_>,
         text: &str,
         name: &str,
         seed: u64,
         data_files: &[PathBuf],
+        device: &OpenedDevice,
     ) -> Result<Self, ExperimentError> {
         let out = options
             .out
@@ -151,6 +155,9 @@ impl OneShotRun {
             .iter()
             .filter_map(|path| DataFile::read(path).ok())
             .collect();
+        manifest.code.backend = device.description.backend.clone();
+        manifest.code.features = oxinas_train::compiled_gpu_backends();
+        manifest.compute = Some(device.record());
         dir.write_manifest(&manifest)?;
         Ok(Self { dir, manifest })
     }

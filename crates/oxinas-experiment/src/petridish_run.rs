@@ -1,5 +1,5 @@
 //! Runs a Petridish config (`method = "petridish"`): loads the data, grows
-//! the models on the CPU backend, and writes `report.json`, `gallery.csv`
+//! the models on its device, and writes `report.json`, `gallery.csv`
 //! and the Pareto plot (`plots/pareto.png`, `.svg`) into the run directory.
 
 use std::fmt::Write as _;
@@ -12,9 +12,10 @@ use oxinas_oneshot::petridish::{
     CostMeasure, PetridishProgress, PetridishReport, PetridishSettings, run_petridish,
 };
 use oxinas_record::RecordError;
-use oxinas_train::backend::CpuTrainBackend;
-use oxinas_train::{DataSettings, DataSplits};
+use oxinas_train::backend::AutodiffBackend;
+use oxinas_train::{DataSettings, DataSplits, TrainJob};
 
+use crate::compute_settings::{ComputeSettings, OpenedDevice, open_device};
 use crate::figures::{CostErrorPlot, draw_cost_error_plot};
 use crate::oneshot_run::{OneShotOptions, OneShotRun, OneShotSummary, load_data};
 use crate::{ExperimentError, Progress};
@@ -36,6 +37,9 @@ pub struct PetridishConfig {
     pub data: DataSettings,
     /// The search's settings.
     pub petridish: PetridishSettings,
+    /// Where it trains (`[compute]`; default the CPU).
+    #[serde(default)]
+    pub compute: ComputeSettings,
 }
 
 impl PetridishConfig {
@@ -100,7 +104,7 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<(), ExperimentError> {
     })
 }
 
-/// Runs the Petridish config at `config_path` on the CPU, writing into
+/// Runs the Petridish config at `config_path` on its `[compute]` device, writing into
 /// `run_dir` (default `runs/<name>`) with `threads` workers (default: the
 /// config's). Returns a text summary of the gallery.
 pub fn run_petridish_config(
@@ -120,8 +124,9 @@ pub fn run_petridish_config(
             source,
         })
     })?;
+    let device = open_device(config_path, &config.compute, None)?;
     let (_, splits) = load_data(&config.data, config_path)?;
-    search_and_record(&config, config_path, &splits, &dir, progress)
+    search_and_record(&config, config_path, &splits, &dir, &device, progress)
 }
 
 /// Runs the search of `config` on `splits` and writes `report.json`,
@@ -131,19 +136,23 @@ fn search_and_record(
     config_path: &Path,
     splits: &DataSplits,
     dir: &Path,
+    device: &OpenedDevice,
     progress: &dyn Progress,
 ) -> Result<String, ExperimentError> {
     let settings = &config.petridish;
     let planned = 1 + settings.rounds * settings.parents_per_round * settings.layer_sizes.len();
     progress.start(planned as u64);
     let start = std::time::Instant::now();
-    let device = Default::default();
-    let report =
-        run_petridish::<CpuTrainBackend>(splits, settings, config.seed, &device, &mut |event| {
-            if matches!(event, PetridishProgress::ModelTrained { .. }) {
-                progress.advance(1);
-            }
-        })
+    let report = device
+        .run(
+            config_path,
+            PetridishJob {
+                splits,
+                settings,
+                seed: config.seed,
+                progress,
+            },
+        )?
         .map_err(|source| ExperimentError::Setting {
             path: config_path.to_owned(),
             source,
@@ -166,6 +175,33 @@ fn search_and_record(
     )?;
     draw_gallery(&dir.join("plots"), &config.name, &run.report)?;
     Ok(summary(&run, dir))
+}
+
+/// Petridish's search, on whichever backend the device selects.
+struct PetridishJob<'a> {
+    splits: &'a DataSplits,
+    settings: &'a PetridishSettings,
+    seed: u64,
+    progress: &'a dyn Progress,
+}
+
+impl TrainJob for PetridishJob<'_> {
+    type Output = Result<PetridishReport, ConfigError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let progress = self.progress;
+        run_petridish::<B>(
+            self.splits,
+            self.settings,
+            self.seed,
+            &device,
+            &mut |event| {
+                if matches!(event, PetridishProgress::ModelTrained { .. }) {
+                    progress.advance(1);
+                }
+            },
+        )
+    }
 }
 
 /// The gallery as CSV, one model per line by increasing cost.
@@ -288,6 +324,7 @@ pub(crate) fn run_petridish_oneshot(
 ) -> Result<OneShotSummary, ExperimentError> {
     let config_path = options.config_path;
     let config = PetridishConfig::load(config_path)?;
+    let device = open_device(config_path, &config.compute, options.device)?;
     let (data, splits) = load_data(&config.data, config_path)?;
     let run = OneShotRun::start(
         &options,
@@ -295,8 +332,16 @@ pub(crate) fn run_petridish_oneshot(
         &config.name,
         config.seed,
         &data.data_files(),
+        &device,
     )?;
-    let text = search_and_record(&config, config_path, &splits, run.path(), options.progress)?;
+    let text = search_and_record(
+        &config,
+        config_path,
+        &splits,
+        run.path(),
+        &device,
+        options.progress,
+    )?;
     let markdown = format!(
         "# {}\n\n{}\n\n```\n{text}```\n",
         config.name, config.description

@@ -14,18 +14,22 @@ use oxinas_core::{
 use oxinas_optimizers::{
     SearchError, SearchOutcome, StopReason, run_search_journaled, run_search_on_cluster_journaled,
 };
-use oxinas_record::{CodeVersion, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds};
+use oxinas_record::{
+    CodeVersion, ComputeDevice, DataFile, Host, Manifest, MeanStd, RunDirectory, Seeds,
+};
 use oxinas_spaces::{
     DartsSpace, DeclaredSpace, Nb101Space, Nb201Space, NbMacroSpace, NlpSpace, TransNasMacroSpace,
     TransNasMicroSpace,
 };
+use oxinas_train::backend::AutodiffBackend;
 use oxinas_train::{
-    LayerwiseTrainEvaluator, Nb360Evaluator, Nb360EvaluatorError, TrainEvaluator,
-    TrainEvaluatorError,
+    LayerwiseTrainEvaluator, Nb360Evaluator, Nb360EvaluatorError, Nb360EvaluatorSettings,
+    TrainDevice, TrainEvaluator, TrainEvaluatorError, TrainEvaluatorSettings, TrainJob,
 };
 use rayon::prelude::*;
 
 use crate::checklist::checklist_markdown;
+use crate::compute_settings::{open_device, refuse_device};
 use crate::data_files::{
     data_files, resolved_nb360_settings, resolved_table_settings, resolved_train_settings,
 };
@@ -65,6 +69,8 @@ pub struct RunOptions {
     /// The program and leading arguments that run one planned trial; the
     /// Slurm executor appends `--run-dir DIR --task N`.
     pub trial_command: Vec<String>,
+    /// The device to train on, over the config's `[compute] device`.
+    pub device: Option<TrainDevice>,
 }
 
 impl RunOptions {
@@ -80,6 +86,7 @@ impl RunOptions {
             executor: None,
             task: None,
             trial_command: Vec::new(),
+            device: None,
         }
     }
 }
@@ -102,6 +109,11 @@ pub fn run_planned_trial(run_dir: &Path, task: usize) -> Result<(), ExperimentEr
     let config = ExperimentConfig::from_toml(&manifest.config, &config_path)?;
     let mut options = RunOptions::new(&config_path, run_dir, run_dir);
     options.task = Some(task);
+    // The submitting process's device, which may have come from its command line.
+    options.device = manifest
+        .compute
+        .as_ref()
+        .and_then(|compute| compute.requested.parse().ok());
     run_experiment(&config, &manifest.config, &options, &NoProgress).map(|_| ())
 }
 
@@ -117,19 +129,30 @@ pub fn run_experiment(
     progress: &dyn Progress,
 ) -> Result<ExperimentReport, ExperimentError> {
     validate(config, &options.config_path)?;
+    let job = SearchRequest {
+        config,
+        config_text,
+        options,
+        progress,
+        compute: None,
+    };
     // Every arm hands its space, evaluator and ground truth to the same runner.
     macro_rules! run {
         ($space:expr, $evaluator:expr, $truth:expr) => {
-            run_on(
-                config,
-                config_text,
-                options,
-                progress,
-                $space,
-                $evaluator,
-                $truth,
-            )
+            run_on(&job, $space, $evaluator, $truth)
         };
+    }
+    let trains = matches!(
+        config.benchmark,
+        BenchmarkConfig::Train(_) | BenchmarkConfig::Nb360(_)
+    );
+    if !trains {
+        refuse_device(
+            &options.config_path,
+            &config.compute,
+            options.device,
+            config.benchmark.name(),
+        )?;
     }
     match &config.benchmark {
         BenchmarkConfig::Nb201(settings) => {
@@ -181,47 +204,34 @@ pub fn run_experiment(
             run!(&space, &table, &table)
         }
         BenchmarkConfig::Train(settings) => {
+            let device = open_device(&options.config_path, &config.compute, options.device)?;
             let settings = resolved_train_settings(settings, &options.config_path);
-            let train_error = |e: TrainEvaluatorError| match e {
-                TrainEvaluatorError::Config(source) => ExperimentError::Setting {
-                    path: options.config_path.clone(),
-                    source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
-                },
-                TrainEvaluatorError::Data(source) => source.into(),
-                other => setting_error(&options.config_path, "benchmark", other.to_string()),
+            let job = SearchRequest {
+                compute: Some(device.record()),
+                ..job
             };
-            match settings.space_file.clone() {
-                Some(file) => {
-                    let space = DeclaredSpace::read(&file).map_err(|e| {
-                        setting_error(&options.config_path, "benchmark.space_file", e.to_string())
-                    })?;
-                    let evaluator = LayerwiseTrainEvaluator::new(settings, space.clone())
-                        .map_err(train_error)?;
-                    run!(&space, &evaluator, &evaluator)
-                }
-                None => {
-                    let evaluator = TrainEvaluator::new(settings).map_err(train_error)?;
-                    run!(&Nb201Space::new(), &evaluator, &evaluator)
-                }
-            }
+            device.run(
+                &options.config_path,
+                TrainArm {
+                    job: &job,
+                    settings,
+                },
+            )?
         }
         BenchmarkConfig::Nb360(settings) => {
-            let path = &options.config_path;
-            let settings = resolved_nb360_settings(settings, path);
-            let task = settings.task.clone();
-            let evaluator = Nb360Evaluator::new(settings).map_err(|e| match e {
-                Nb360EvaluatorError::Config(source) => ExperimentError::Setting {
-                    path: path.clone(),
-                    source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
+            let device = open_device(&options.config_path, &config.compute, options.device)?;
+            let settings = resolved_nb360_settings(settings, &options.config_path);
+            let job = SearchRequest {
+                compute: Some(device.record()),
+                ..job
+            };
+            device.run(
+                &options.config_path,
+                Nb360Arm {
+                    job: &job,
+                    settings,
                 },
-                Nb360EvaluatorError::Data(source) => ExperimentError::Task {
-                    path: path.clone(),
-                    task,
-                    source: Box::new(source),
-                },
-                other => setting_error(path, "benchmark.task", other.to_string()),
-            })?;
-            run!(&Nb201Space::new(), &evaluator, &evaluator)
+            )?
         }
         BenchmarkConfig::Table(settings) => {
             let settings = resolved_table_settings(settings, &options.config_path);
@@ -271,6 +281,85 @@ pub fn run_experiment(
                 )),
             }
         }
+    }
+}
+
+/// What every benchmark arm hands to [`run_on`] besides its space, evaluator
+/// and ground truth.
+struct SearchRequest<'a> {
+    config: &'a ExperimentConfig,
+    config_text: &'a str,
+    options: &'a RunOptions,
+    progress: &'a dyn Progress,
+    /// The device networks train on, for the manifest; `None` when nothing trains.
+    compute: Option<ComputeDevice>,
+}
+
+/// The `train` benchmark's search, on whichever backend the device selects.
+struct TrainArm<'a> {
+    job: &'a SearchRequest<'a>,
+    settings: TrainEvaluatorSettings,
+}
+
+impl TrainJob for TrainArm<'_> {
+    type Output = Result<ExperimentReport, ExperimentError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self { job, settings } = self;
+        let path = &job.options.config_path;
+        let train_error = |e: TrainEvaluatorError| match e {
+            TrainEvaluatorError::Config(source) => ExperimentError::Setting {
+                path: path.clone(),
+                source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
+            },
+            TrainEvaluatorError::Data(source) => source.into(),
+            other => setting_error(path, "benchmark", other.to_string()),
+        };
+        match settings.space_file.clone() {
+            Some(file) => {
+                let space = DeclaredSpace::read(&file)
+                    .map_err(|e| setting_error(path, "benchmark.space_file", e.to_string()))?;
+                let evaluator =
+                    LayerwiseTrainEvaluator::<B>::with_device(settings, space.clone(), device)
+                        .map_err(train_error)?;
+                run_on(job, &space, &evaluator, &evaluator)
+            }
+            None => {
+                let evaluator =
+                    TrainEvaluator::<B>::with_device(settings, device).map_err(train_error)?;
+                run_on(job, &Nb201Space::new(), &evaluator, &evaluator)
+            }
+        }
+    }
+}
+
+/// The `nb360` benchmark's search, on whichever backend the device selects.
+struct Nb360Arm<'a> {
+    job: &'a SearchRequest<'a>,
+    settings: Nb360EvaluatorSettings,
+}
+
+impl TrainJob for Nb360Arm<'_> {
+    type Output = Result<ExperimentReport, ExperimentError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self { job, settings } = self;
+        let path = &job.options.config_path;
+        let task = settings.task.clone();
+        let evaluator =
+            Nb360Evaluator::<B>::with_device(settings, device).map_err(|e| match e {
+                Nb360EvaluatorError::Config(source) => ExperimentError::Setting {
+                    path: path.clone(),
+                    source: ConfigError::new(format!("benchmark.{}", source.field), source.message),
+                },
+                Nb360EvaluatorError::Data(source) => ExperimentError::Task {
+                    path: path.clone(),
+                    task,
+                    source: Box::new(source),
+                },
+                other => setting_error(path, "benchmark.task", other.to_string()),
+            })?;
+        run_on(job, &Nb201Space::new(), &evaluator, &evaluator)
     }
 }
 
@@ -363,10 +452,7 @@ type RunJob<'a> = dyn Fn(usize, &JournalWriter) -> Result<(FinishedTrial, QueryC
     + 'a;
 
 fn run_on<S, E, G>(
-    config: &ExperimentConfig,
-    config_text: &str,
-    options: &RunOptions,
-    progress: &dyn Progress,
+    job: &SearchRequest<'_>,
     space: &S,
     evaluator: &E,
     truth: &G,
@@ -377,6 +463,8 @@ where
     E: Evaluator<S::Arch>,
     G: GroundTruth<S::Arch>,
 {
+    let (config, config_text, options, progress) =
+        (job.config, job.config_text, job.options, job.progress);
     let path = &options.config_path;
     let fidelities = evaluator.fidelities();
     let fidelity = match (config.search.fidelity, fidelities.as_slice()) {
@@ -545,6 +633,11 @@ where
         .iter()
         .filter_map(|p| DataFile::read(p).ok())
         .collect();
+    manifest.code.features = oxinas_train::compiled_gpu_backends();
+    if let Some(compute) = &job.compute {
+        manifest.code.backend = compute.backend.clone();
+        manifest.compute = Some(compute.clone());
+    }
     if let Some(previous) = previous {
         manifest.started = previous.started;
         manifest.resumed = previous.resumed;

@@ -1,13 +1,18 @@
 //! `method = "darts"` with a `[task]` table: DARTS over NAS-Bench-201 cells
 //! on a NAS-Bench-360 task.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use oxinas_core::ConfigError;
-use oxinas_oneshot::{TaskDartsReport, TaskDartsSettings, run_task_darts};
-use oxinas_train::backend::CpuTrainBackend;
+use oxinas_nb360::TaskData;
+use oxinas_oneshot::{OneShotError, TaskDartsReport, TaskDartsSettings, run_task_darts};
+use oxinas_train::TrainJob;
+use oxinas_train::backend::AutodiffBackend;
 use serde::Deserialize;
 
+use crate::Progress;
+use crate::compute_settings::{ComputeSettings, open_device};
 use crate::error::ExperimentError;
 use crate::oneshot_run::{OneShotOptions, OneShotSummary, check_settings, parse_oneshot_file};
 use crate::task_selection::TaskSelection;
@@ -25,6 +30,8 @@ struct TaskDartsFile {
     task: TaskSelection,
     #[serde(default)]
     darts: TaskDartsSettings,
+    #[serde(default)]
+    compute: ComputeSettings,
 }
 
 /// Whether a one-shot config names a NAS-Bench-360 task (a `[task]` table).
@@ -33,8 +40,7 @@ pub(crate) fn names_a_task(text: &str) -> bool {
         .is_ok_and(|table| table.contains_key("task"))
 }
 
-/// Runs the config `text` (read from `options.config_path`) on the CPU
-/// backend; writes `report.json`, `summary.md` and, after every epoch, the
+/// Runs the config `text` (read from `options.config_path`) on its device; writes `report.json`, `summary.md` and, after every epoch, the
 /// supernet and logits under `checkpoint/` in the run directory.
 pub(crate) fn run_task_darts_config(
     options: OneShotOptions<'_>,
@@ -54,40 +60,28 @@ pub(crate) fn run_task_darts_config(
     }
     file.darts.seed = file.seed;
     check_settings(path, "darts", file.darts.validate())?;
+    let device = open_device(path, &file.compute, options.device)?;
     let (data, run) = file
         .task
-        .load_and_start(&options, text, &file.name, file.seed)?;
+        .load_and_start(&options, text, &file.name, file.seed, &device)?;
     options.progress.start(file.darts.epochs as u64);
-    let log = options.log;
     let started = Instant::now();
-    let mut last = Instant::now();
-    let checkpoint_dir = run.path().join("checkpoint");
-    let report = run_task_darts::<CpuTrainBackend>(
-        &data,
-        &file.darts,
-        &Default::default(),
-        Some(&checkpoint_dir),
-        |e| {
-        options.progress.advance(1);
-        log(&format!(
-            "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} ({} {:.4} on validation with shared weights), mixture entropy {:.3}, {:.1} s",
-            e.epoch,
-            e.epochs,
-            e.train_loss,
-            e.arch_loss,
-            e.arch,
-            data.spec.metric.name(),
-            e.valid_metric,
-            e.mean_entropy,
-            last.elapsed().as_secs_f64()
-        ));
-        last = Instant::now();
-    })
-    .map_err(|source| ExperimentError::OneShot {
-        path: path.to_owned(),
-        method: "darts",
-        source: Box::new(source),
-    })?;
+    let report = device
+        .run(
+            path,
+            TaskDartsJob {
+                data: &data,
+                settings: &file.darts,
+                checkpoint: run.path().join("checkpoint"),
+                progress: options.progress,
+                log: options.log,
+            },
+        )?
+        .map_err(|source| ExperimentError::OneShot {
+            path: path.to_owned(),
+            method: "darts",
+            source: Box::new(source),
+        })?;
     options.progress.finish();
     run.write_json("report.json", &report)?;
     let markdown = task_darts_markdown(
@@ -98,6 +92,46 @@ pub(crate) fn run_task_darts_config(
         started.elapsed().as_secs_f64(),
     );
     run.finish(&file.name, "darts", markdown)
+}
+
+/// DARTS on a task, on whichever backend the device selects.
+struct TaskDartsJob<'a> {
+    data: &'a TaskData,
+    settings: &'a TaskDartsSettings,
+    checkpoint: PathBuf,
+    progress: &'a dyn Progress,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl TrainJob for TaskDartsJob<'_> {
+    type Output = Result<TaskDartsReport, OneShotError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self {
+            data,
+            settings,
+            checkpoint,
+            progress,
+            log,
+        } = self;
+        let mut last = Instant::now();
+        run_task_darts::<B>(data, settings, &device, Some(&checkpoint), |e| {
+            progress.advance(1);
+            log(&format!(
+                "epoch {}/{}: train loss {:.4}, arch loss {:.4}, derived {} ({} {:.4} on validation with shared weights), mixture entropy {:.3}, {:.1} s",
+                e.epoch,
+                e.epochs,
+                e.train_loss,
+                e.arch_loss,
+                e.arch,
+                data.spec.metric.name(),
+                e.valid_metric,
+                e.mean_entropy,
+                last.elapsed().as_secs_f64()
+            ));
+            last = Instant::now();
+        })
+    }
 }
 
 fn task_darts_markdown(

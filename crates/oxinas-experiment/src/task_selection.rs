@@ -6,6 +6,7 @@ use oxinas_core::ConfigError;
 use oxinas_nb360::{LoadOptions, Nb360Task, TaskData, default_task_dir, load_task};
 use serde::Deserialize;
 
+use crate::compute_settings::OpenedDevice;
 use crate::error::ExperimentError;
 use crate::oneshot_run::{OneShotOptions, OneShotRun};
 
@@ -96,10 +97,11 @@ impl TaskSelection {
         text: &str,
         name: &str,
         seed: u64,
+        device: &OpenedDevice,
     ) -> Result<(TaskData, OneShotRun), ExperimentError> {
         let path = options.config_path;
         let data = self.load(path)?;
-        let run = OneShotRun::start(options, text, name, seed, &self.data_files(path))?;
+        let run = OneShotRun::start(options, text, name, seed, &self.data_files(path), device)?;
         Ok((data, run))
     }
 }

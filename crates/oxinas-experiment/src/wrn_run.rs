@@ -2,10 +2,16 @@
 //! NAS-Bench-360 task (the fixed-architecture baseline of the paper's tables).
 
 use oxinas_core::ConfigError;
-use oxinas_train::backend::CpuTrainBackend;
-use oxinas_train::{TaskTrainError, TaskTrainSettings, WideResNetConfig, train_wide_resnet};
+use oxinas_nb360::TaskData;
+use oxinas_train::backend::AutodiffBackend;
+use oxinas_train::{
+    TaskTrainError, TaskTrainSettings, TrainJob, WideResNetBaseline, WideResNetConfig,
+    train_wide_resnet,
+};
 use serde::{Deserialize, Serialize};
 
+use crate::Progress;
+use crate::compute_settings::{ComputeSettings, open_device};
 use crate::error::ExperimentError;
 use crate::oneshot_run::{OneShotOptions, OneShotSummary, parse_oneshot_file};
 use crate::task_selection::TaskSelection;
@@ -53,6 +59,8 @@ struct WrnFile {
     task: TaskSelection,
     #[serde(default)]
     wrn: WrnSettings,
+    #[serde(default)]
+    compute: ComputeSettings,
 }
 
 /// What `report.json` holds.
@@ -74,8 +82,40 @@ fn setting(path: &std::path::Path, error: ConfigError) -> ExperimentError {
     }
 }
 
-/// Runs the config `text` (read from `options.config_path`) on the CPU
-/// backend; writes `report.json` and `summary.md` in the run directory.
+/// The WRN baseline's training, on whichever backend the device selects.
+struct WrnJob<'a> {
+    network: &'a WideResNetConfig,
+    data: &'a TaskData,
+    recipe: &'a TaskTrainSettings,
+    seed: u64,
+    progress: &'a dyn Progress,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl TrainJob for WrnJob<'_> {
+    type Output = Result<WideResNetBaseline, TaskTrainError>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let Self {
+            network,
+            data,
+            recipe,
+            seed,
+            progress,
+            log,
+        } = self;
+        let metric = data.spec.metric.name();
+        train_wide_resnet::<B>(network, data, recipe, seed, &device, &mut |e| {
+            progress.advance(1);
+            log(&format!(
+                "epoch {}/{}: train loss {:.4}, valid loss {:.4}, valid {metric} {:.4}, {:.0} samples/s",
+                e.epoch, e.epochs, e.train_loss, e.valid_loss, e.valid_metric, e.samples_per_second
+            ));
+        })
+    }
+}
+
+/// Runs the config `text` (read from `options.config_path`) on its device; writes `report.json` and `summary.md` in the run directory.
 pub(crate) fn run_wrn_config(
     options: OneShotOptions<'_>,
     text: &str,
@@ -92,33 +132,34 @@ pub(crate) fn run_wrn_config(
     recipe.eval_batch_size = file.wrn.batch_size.max(64);
     recipe.lr = file.wrn.lr;
     recipe.validate().map_err(|e| setting(path, e))?;
+    let device = open_device(path, &file.compute, options.device)?;
     let (data, run) = file
         .task
-        .load_and_start(&options, text, &file.name, file.seed)?;
+        .load_and_start(&options, text, &file.name, file.seed, &device)?;
     options.progress.start(file.wrn.epochs as u64);
-    let log = options.log;
     let metric = data.spec.metric.name();
-    let baseline = train_wide_resnet::<CpuTrainBackend>(
-        &network,
-        &data,
-        &recipe,
-        file.seed,
-        &Default::default(),
-        &mut |e| {
-            options.progress.advance(1);
-            log(&format!(
-                "epoch {}/{}: train loss {:.4}, valid loss {:.4}, valid {metric} {:.4}, {:.0} samples/s",
-                e.epoch, e.epochs, e.train_loss, e.valid_loss, e.valid_metric, e.samples_per_second
-            ));
-        },
-    )
-    .map_err(|e| match e {
-        TaskTrainError::Config(source) => setting(path, source),
-        other => ExperimentError::Config {
-            path: path.to_owned(),
-            message: format!("training WRN-{}-{}: {other}", network.depth, network.widen_factor),
-        },
-    })?;
+    let baseline = device
+        .run(
+            path,
+            WrnJob {
+                network: &network,
+                data: &data,
+                recipe: &recipe,
+                seed: file.seed,
+                progress: options.progress,
+                log: options.log,
+            },
+        )?
+        .map_err(|e| match e {
+            TaskTrainError::Config(source) => setting(path, source),
+            other => ExperimentError::Config {
+                path: path.to_owned(),
+                message: format!(
+                    "training WRN-{}-{}: {other}",
+                    network.depth, network.widen_factor
+                ),
+            },
+        })?;
     options.progress.finish();
     let report = WrnReport {
         task: data.spec.key,

@@ -54,6 +54,7 @@ fn darts_losses(name: &str, task: Nb360Task, samples: usize) -> (Vec<f64>, serde
         repo_dir: &workspace_root(),
         progress: &NoProgress,
         log: &mut |line: &str| lines.push(line.to_owned()),
+        device: None,
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(summary.method, "darts");
@@ -176,6 +177,7 @@ fn the_wide_resnet_baseline_trains_on_a_task_and_reports_its_metric() {
         repo_dir: &workspace_root(),
         progress: &NoProgress,
         log: &mut |line: &str| lines.push(line.to_owned()),
+        device: None,
     })
     .unwrap();
     assert_eq!(summary.method, "wrn");
@@ -205,6 +207,7 @@ fn refusal(dir: &Path, text: &str) -> String {
         repo_dir: &workspace_root(),
         progress: &NoProgress,
         log: &mut |_: &str| {},
+        device: None,
     })
     .unwrap_err()
     .to_string()

@@ -29,6 +29,7 @@ fn shortened_tiny_config_writes_report_and_checkpoints() {
         repo_dir: Path::new(env!("CARGO_MANIFEST_DIR")),
         progress: &NoProgress,
         log: &mut |line: &str| lines.push(line.to_owned()),
+        device: None,
     })
     .unwrap();
     assert!(

@@ -18,6 +18,7 @@ fn run(config: &Path, out: &Path) -> Result<oxinas_experiment::OneShotSummary, S
         repo_dir: &workspace_root(),
         progress: &NoProgress,
         log: &mut |line: &str| lines.push(line.to_owned()),
+        device: None,
     })
     .map_err(|e| e.to_string());
     if let Ok(summary) = &result {
