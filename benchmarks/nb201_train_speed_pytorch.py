@@ -3,12 +3,15 @@
 The same network as oxinas-train's `Nb201Network` (stem conv3x3+BN, three stages
 of N cells with C, 2C, 4C channels, residual reduction blocks, BN-ReLU, global
 average pooling, linear head), trained with Nesterov SGD on random 32x32x3
-batches. Prints images/s. Runs only where `torch` is importable.
+batches. Prints images/s (with --json, one JSON object with the seconds of each
+timed run). Runs only where `torch` is importable.
 
     python3 benchmarks/nb201_train_speed_pytorch.py --channels 16 --cells 5 --threads 2
+    python3 benchmarks/nb201_train_speed_pytorch.py --device cuda --runs 5 --json
 """
 
 import argparse
+import json
 import sys
 import time
 
@@ -92,14 +95,22 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--runs", type=int, default=1, help="timed runs of --steps steps each")
+    p.add_argument("--json", action="store_true", help="print the seconds of each run as JSON")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = network(a.arch, a.channels, a.cells)
+    device = torch.device(a.device)
+    net = network(a.arch, a.channels, a.cells).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    x = torch.randn(a.batch, 3, 32, 32)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.randn(a.batch, 3, 32, 32, device=device)
+    y = torch.randint(0, 10, (a.batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     def step():
         opt.zero_grad()
@@ -107,10 +118,18 @@ def main():
         opt.step()
 
     step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    elapsed = time.perf_counter() - start
+    sync()
+    seconds = []
+    for _ in range(a.runs):
+        start = time.perf_counter()
+        for _ in range(a.steps):
+            step()
+        sync()
+        seconds.append(time.perf_counter() - start)
+    if a.json:
+        print(json.dumps({"torch": torch.__version__, "device": a.device, "seconds": seconds}))
+        return
+    elapsed = sorted(seconds)[len(seconds) // 2]
     print(f"pytorch {torch.__version__} C={a.channels} N={a.cells} batch={a.batch} threads={a.threads}: "
           f"{a.steps * a.batch / elapsed:.1f} images/s")
 

@@ -9,6 +9,7 @@ mod nb201_table5;
 mod nb301_surrogate;
 mod predictor_fit_query;
 mod search_overhead;
+mod train_step;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub fn all_cases() -> Vec<Case> {
     cases.push(bananas_nb201::case());
     cases.extend(nb301_surrogate::cases());
     cases.extend(benchmark_loading::cases());
+    cases.extend(train_step::cases());
     cases
 }
 
