@@ -77,7 +77,7 @@ mod task_darts;
 mod task_darts_settings;
 
 pub use architecture_weights::{ArchWeights, mean_entropy};
-pub use batch_standardize::standardize_batch;
+pub use batch_standardize::{BatchAffine, standardize_batch};
 pub use checkpoint::save_module;
 pub use darts_search::{DartsEpoch, DartsReport, run_darts};
 pub use darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
