@@ -14,7 +14,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use oxinas_core::seed::{derive_seed, rng_from_seed};
+use oxinas_core::seed::{SeededRng, derive_seed, rng_from_seed};
 use oxinas_train::{
     CosineSchedule, DataSplits, ImageBatcher, ImageDataset, Nb201NetworkConfig, Normalization,
     clip_global_norm, correct_predictions, global_grad_norm, smoothed_cross_entropy,
@@ -82,6 +82,8 @@ mod stream {
     pub const ARCH: u64 = 2;
     pub const TRAIN_ORDER: u64 = 3;
     pub const VALID_ORDER: u64 = 4;
+    pub const TRAIN_AUGMENT: u64 = 5;
+    pub const VALID_AUGMENT: u64 = 6;
 }
 
 /// Runs DARTS on `splits` with `settings`; `seed` fixes the weights, the
@@ -177,10 +179,18 @@ impl<B: AutodiffBackend> Search<'_, B> {
             )))
             .init::<B, ArchWeights<B>>();
 
+        // Evaluation batches as they are; the weight and architecture steps'
+        // batches augmented, each from its own seeded generator.
         let batcher = ImageBatcher {
             normalization: Normalization::fit(&splits.train),
             augmentation: None,
         };
+        let search_batcher = ImageBatcher {
+            augmentation: settings.augmentation.for_images(splits.train.shape()),
+            ..batcher.clone()
+        };
+        let mut train_augment = rng_from_seed(derive_seed(seed, &[stream::TRAIN_AUGMENT]));
+        let mut valid_augment = rng_from_seed(derive_seed(seed, &[stream::VALID_AUGMENT]));
         let mut train_stream = BatchStream::new(
             splits.train.len(),
             settings.batch_size,
@@ -202,10 +212,8 @@ impl<B: AutodiffBackend> Search<'_, B> {
             warmup_steps: 0,
             total_steps: settings.epochs * steps_per_epoch,
         };
-        // Batches are never augmented, so this generator is never drawn from.
-        let mut unused_rng = rng_from_seed(0);
-        let mut batch_of = |data: &ImageDataset, indices: &[usize]| {
-            let (images, targets) = batcher.batch::<B>(data, indices, &mut unused_rng, device);
+        let batch_of = |data: &ImageDataset, indices: &[usize], rng: &mut SeededRng| {
+            let (images, targets) = search_batcher.batch::<B>(data, indices, rng, device);
             let labels: Vec<usize> = indices.iter().map(|&i| data.label(i)).collect();
             (images, targets, labels)
         };
@@ -217,10 +225,16 @@ impl<B: AutodiffBackend> Search<'_, B> {
             let (mut train_loss, mut arch_loss, mut correct, mut seen) = (0.0, 0.0, 0, 0);
             for _ in 0..steps_per_epoch {
                 let lr = schedule.lr(step);
-                let (train_x, train_t, train_y) =
-                    batch_of(&splits.train, &train_stream.next_batch());
-                let (valid_x, _, valid_y) =
-                    batch_of(&splits.validation, &valid_stream.next_batch());
+                let (train_x, train_t, train_y) = batch_of(
+                    &splits.train,
+                    &train_stream.next_batch(),
+                    &mut train_augment,
+                );
+                let (valid_x, _, valid_y) = batch_of(
+                    &splits.validation,
+                    &valid_stream.next_batch(),
+                    &mut valid_augment,
+                );
 
                 // Architecture step on the validation batch.
                 let (loss, arch_grads) = match settings.order {

@@ -67,6 +67,7 @@ mod stream {
     pub const TRAIN_ORDER: u64 = 3;
     pub const VALID_ORDER: u64 = 4;
     pub const SAMPLING: u64 = 5;
+    pub const REWARD_AUGMENT: u64 = 6;
 }
 
 /// Runs ENAS on `splits` with `settings`; `seed` fixes the weights, the
@@ -110,14 +111,14 @@ pub fn run_enas<B: AutodiffBackend>(
     };
 
     let batcher = trainer.batcher().clone();
+    let reward_batcher = trainer.train_batcher().clone();
     let mut valid_stream = BatchStream::new(
         splits.validation.len(),
         settings.batch_size,
         derive_seed(seed, &[stream::VALID_ORDER]),
     );
     let mut sampling_rng = rng_from_seed(derive_seed(seed, &[stream::SAMPLING]));
-    // Batches are never augmented, so this generator is never drawn from.
-    let mut unused_rng = rng_from_seed(0);
+    let mut reward_augment = rng_from_seed(derive_seed(seed, &[stream::REWARD_AUGMENT]));
 
     let mut epochs = Vec::new();
     for epoch in 1..=settings.epochs {
@@ -133,10 +134,10 @@ pub fn run_enas<B: AutodiffBackend>(
         let mut reward_sum = 0.0;
         for _ in 0..settings.controller_steps {
             let batch = valid_stream.next_batch();
-            let (images, targets) = batcher.batch::<B::InnerBackend>(
+            let (images, targets) = reward_batcher.batch::<B::InnerBackend>(
                 &splits.validation,
                 &batch,
-                &mut unused_rng,
+                &mut reward_augment,
                 device,
             );
             let reward = |arch: &Nb201Arch| {

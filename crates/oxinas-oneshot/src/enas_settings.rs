@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use oxinas_core::ConfigError;
 
 use crate::enas_controller::SamplingShape;
+use crate::search_augmentation::SearchAugmentation;
 use crate::shared_weight_training::SupernetSettings;
 
 /// Settings of [`run_enas`](crate::run_enas). Missing keys take the
@@ -53,6 +54,10 @@ pub struct EnasSettings {
     pub final_samples: usize,
     /// Images per evaluation batch (batch statistics come from each batch).
     pub eval_batch_size: usize,
+    /// Augmentation of the shared-weight batches and of the controller's
+    /// reward batches (NAS-Bench-201's ENAS gives its validation loader the
+    /// training transform); the final choice's evaluation is not augmented.
+    pub augmentation: SearchAugmentation,
 }
 
 impl Default for EnasSettings {
@@ -77,6 +82,7 @@ impl Default for EnasSettings {
             tanh_constant: 2.5,
             final_samples: 100,
             eval_batch_size: 256,
+            augmentation: SearchAugmentation::Standard,
         }
     }
 }
@@ -103,6 +109,7 @@ impl EnasSettings {
             weight_decay: self.weight_decay,
             grad_clip_norm: self.grad_clip_norm,
             steps_per_epoch: self.steps_per_epoch,
+            augmentation: self.augmentation,
         }
     }
 

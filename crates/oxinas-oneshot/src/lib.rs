@@ -70,6 +70,7 @@ mod ofa_subnet;
 mod ofa_supernet;
 mod oneshot_error;
 mod reinforce;
+mod search_augmentation;
 mod search_supernet;
 mod shared_weight_training;
 mod supernet_evaluation;
@@ -108,6 +109,7 @@ pub use ofa_supernet::{
 };
 pub use oneshot_error::OneShotError;
 pub use reinforce::Reinforce;
+pub use search_augmentation::SearchAugmentation;
 pub use search_supernet::{Mixture, SearchSupernet};
 pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
 pub use supernet_evaluation::supernet_accuracy;
