@@ -108,7 +108,7 @@ pub use ofa_supernet::{
     OfaNorm, OfaSupernet, importance_order, largest_arch, smallest_arch, uniform_arch,
 };
 pub use oneshot_error::OneShotError;
-pub use reinforce::Reinforce;
+pub use reinforce::{Reinforce, ReinforceUpdate};
 pub use search_augmentation::SearchAugmentation;
 pub use search_supernet::{Mixture, SearchSupernet};
 pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
