@@ -100,12 +100,14 @@ pub use ofa_pipeline::{
 pub use ofa_progressive_shrinking::{OfaEpochReport, OfaPhase, train_phase};
 pub use ofa_search::{OfaSearchError, OfaSearchResult, PredictFn, ofa_evolutionary_search};
 pub use ofa_settings::{
-    OfaNetworkSettings, OfaPhaseEpochs, OfaPredictorSettings, OfaSearchSettings, OfaSettings,
+    OfaNetworkSettings, OfaPhaseEpochs, OfaPhaseLrs, OfaPredictorSettings, OfaSearchSettings,
+    OfaSettings,
 };
 pub use ofa_subnet::{OfaExtractError, OfaSubnet, OfaSubnetLayer};
 pub use ofa_supernet::{
     OFA_BN_EPSILON, OFA_MAX_EXPANSION, OFA_MAX_KERNEL, OfaBnStatistics, OfaForward, OfaMbConv,
-    OfaNorm, OfaSupernet, importance_order, largest_arch, smallest_arch, uniform_arch,
+    OfaNorm, OfaSupernet, importance_order, largest_arch, nested_importance_order, smallest_arch,
+    uniform_arch,
 };
 pub use oneshot_error::OneShotError;
 pub use reinforce::{Reinforce, ReinforceUpdate};
