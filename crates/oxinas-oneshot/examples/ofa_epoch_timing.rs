@@ -77,11 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for step in 0..=steps {
             let start = Instant::now();
             let mut loss = None;
-            for _ in 0..if phase == OfaPhase::Full {
-                1
-            } else {
-                settings.subnets_per_step
-            } {
+            for _ in 0..settings.subnets_for(phase) {
                 let arch = phase.sample(&mut rng);
                 let logits = model.forward(x.clone(), &arch, &OfaForward::batch());
                 let mut l = smoothed_cross_entropy(logits.clone(), &targets, 0.0);

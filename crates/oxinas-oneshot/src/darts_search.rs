@@ -14,7 +14,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use oxinas_core::seed::{derive_seed, rng_from_seed};
+use oxinas_core::seed::{SeededRng, derive_seed, rng_from_seed};
 use oxinas_train::{
     CosineSchedule, DataSplits, ImageBatcher, ImageDataset, Nb201NetworkConfig, Normalization,
     clip_global_norm, correct_predictions, global_grad_norm, smoothed_cross_entropy,
@@ -24,7 +24,7 @@ use crate::architecture_weights::{ArchWeights, mean_entropy};
 use crate::checkpoint::save_module;
 use crate::darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
 use crate::darts_supernet::{DartsSupernet, DartsSupernetConfig};
-use crate::module_shift::shift_by_gradients;
+use crate::module_shift::{SgdTrace, shift_by_gradients};
 use crate::nb201_supernet::Nb201Supernet;
 use crate::oneshot_error::OneShotError;
 use crate::search_supernet::{Mixture, SearchSupernet};
@@ -82,6 +82,8 @@ mod stream {
     pub const ARCH: u64 = 2;
     pub const TRAIN_ORDER: u64 = 3;
     pub const VALID_ORDER: u64 = 4;
+    pub const TRAIN_AUGMENT: u64 = 5;
+    pub const VALID_AUGMENT: u64 = 6;
 }
 
 /// Runs DARTS on `splits` with `settings`; `seed` fixes the weights, the
@@ -177,10 +179,18 @@ impl<B: AutodiffBackend> Search<'_, B> {
             )))
             .init::<B, ArchWeights<B>>();
 
+        // Evaluation batches as they are; the weight and architecture steps'
+        // batches augmented, each from its own seeded generator.
         let batcher = ImageBatcher {
             normalization: Normalization::fit(&splits.train),
             augmentation: None,
         };
+        let search_batcher = ImageBatcher {
+            augmentation: settings.augmentation.for_images(splits.train.shape()),
+            ..batcher.clone()
+        };
+        let mut train_augment = rng_from_seed(derive_seed(seed, &[stream::TRAIN_AUGMENT]));
+        let mut valid_augment = rng_from_seed(derive_seed(seed, &[stream::VALID_AUGMENT]));
         let mut train_stream = BatchStream::new(
             splits.train.len(),
             settings.batch_size,
@@ -202,14 +212,14 @@ impl<B: AutodiffBackend> Search<'_, B> {
             warmup_steps: 0,
             total_steps: settings.epochs * steps_per_epoch,
         };
-        // Batches are never augmented, so this generator is never drawn from.
-        let mut unused_rng = rng_from_seed(0);
-        let mut batch_of = |data: &ImageDataset, indices: &[usize]| {
-            let (images, targets) = batcher.batch::<B>(data, indices, &mut unused_rng, device);
+        let batch_of = |data: &ImageDataset, indices: &[usize], rng: &mut SeededRng| {
+            let (images, targets) = search_batcher.batch::<B>(data, indices, rng, device);
             let labels: Vec<usize> = indices.iter().map(|&i| data.label(i)).collect();
             (images, targets, labels)
         };
 
+        // The weights' SGD as the second-order virtual step unrolls it.
+        let mut sgd_trace = SgdTrace::new(settings.momentum, settings.weight_decay);
         let mut epochs = Vec::new();
         let mut step = 0;
         for epoch in 1..=settings.epochs {
@@ -217,10 +227,16 @@ impl<B: AutodiffBackend> Search<'_, B> {
             let (mut train_loss, mut arch_loss, mut correct, mut seen) = (0.0, 0.0, 0, 0);
             for _ in 0..steps_per_epoch {
                 let lr = schedule.lr(step);
-                let (train_x, train_t, train_y) =
-                    batch_of(&splits.train, &train_stream.next_batch());
-                let (valid_x, _, valid_y) =
-                    batch_of(&splits.validation, &valid_stream.next_batch());
+                let (train_x, train_t, train_y) = batch_of(
+                    &splits.train,
+                    &train_stream.next_batch(),
+                    &mut train_augment,
+                );
+                let (valid_x, _, valid_y) = batch_of(
+                    &splits.validation,
+                    &valid_stream.next_batch(),
+                    &mut valid_augment,
+                );
 
                 // Architecture step on the validation batch.
                 let (loss, arch_grads) = match settings.order {
@@ -243,6 +259,7 @@ impl<B: AutodiffBackend> Search<'_, B> {
                         (train_x.clone(), &train_y),
                         (valid_x, &valid_y),
                         lr,
+                        &sgd_trace,
                     ),
                 };
                 check_finite("architecture", loss, epoch, step)?;
@@ -264,6 +281,9 @@ impl<B: AutodiffBackend> Search<'_, B> {
                 seen += train_y.len();
                 let mut grads = GradientsParams::from_grads(loss.backward(), &supernet);
                 clip_global_norm::<B, S>(&supernet, &mut grads, settings.grad_clip_norm);
+                if settings.order == DartsOrder::Second {
+                    sgd_trace.record::<B, S>(&supernet, &grads);
+                }
                 supernet = weight_optimizer.step(lr, supernet, grads);
                 step += 1;
             }
@@ -330,6 +350,7 @@ fn second_order_arch_gradient<B, S>(
     train: (Tensor<B, 4>, &[usize]),
     valid: (Tensor<B, 4>, &[usize]),
     xi: f64,
+    sgd: &SgdTrace,
 ) -> (f64, GradientsParams)
 where
     B: AutodiffBackend,
@@ -347,14 +368,17 @@ where
             smoothed_cross_entropy(net.forward_mixture(valid_x.clone(), mixtures), valid_y, 0.0)
         },
         xi,
+        sgd,
     )
 }
 
 /// DARTS' second-order architecture gradient (eq. 7-8 of the paper):
 /// `dα L_val(w', α) - ξ (dα L_train(w+, α) - dα L_train(w-, α)) / 2ε` with
-/// the virtual step `w' = w - ξ dw L_train(w, α)` and `w± = w ± ε dw' L_val(w', α)`,
-/// `ε = 0.01 / |dw' L_val|`. The virtual step is plain SGD (no momentum or
-/// weight decay), a simplification of the paper's code. `train_loss` and
+/// `w± = w ± ε dw' L_val(w', α)`, `ε = 0.01 / |dw' L_val|`, and the virtual
+/// step of DARTS' `architect.py`, the step the weights' SGD would take next:
+/// `w' = w - ξ (μ v + dw L_train(w, α) + λ w)` with `sgd`'s momentum `μ`,
+/// momentum buffer `v` and weight decay `λ` (neither `v` nor `λ w` depends
+/// on `α`, so the Hessian term is the paper's). `train_loss` and
 /// `valid_loss` give a network's loss on the training and the validation
 /// batch under mixtures. Returns the validation loss at `w'` and the gradient.
 pub(crate) fn second_order_gradient<B, S>(
@@ -363,6 +387,7 @@ pub(crate) fn second_order_gradient<B, S>(
     train_loss: impl Fn(&S, &[Tensor<B, 2>]) -> Tensor<B, 1>,
     valid_loss: impl Fn(&S, &[Tensor<B, 2>]) -> Tensor<B, 1>,
     xi: f64,
+    sgd: &SgdTrace,
 ) -> (f64, GradientsParams)
 where
     B: AutodiffBackend,
@@ -375,7 +400,8 @@ where
         .collect();
     let weight_grads =
         GradientsParams::from_grads(train_loss(supernet, &fixed).backward(), supernet);
-    let virtual_net = shift_by_gradients(supernet.clone(), &weight_grads, -xi);
+    let direction = sgd.direction::<B, S>(supernet, &weight_grads);
+    let virtual_net = shift_by_gradients(supernet.clone(), &direction, -xi);
     let valid_loss = valid_loss(&virtual_net, &arch_weights.mixtures());
     let loss_value = scalar(&valid_loss);
     let mut grads = valid_loss.backward();
@@ -439,7 +465,9 @@ mod tests {
     //! out by hand: weights `w` (3), mixtures `m = softmax(α)` over 2 edges x
     //! 3 ops, and for inputs `x_j` the prediction
     //! `y_j = Σ_ek m_ek tanh(Σ_i A_i,ek x_ji w_i)` with squared loss
-    //! `L(w, m) = mean_j (y_j - t_j)² / 2` on a training and a validation batch.
+    //! `L(w, m) = mean_j (y_j - t_j)² / 2` on a training and a validation batch,
+    //! and the virtual step of DARTS' `architect.py` with a momentum buffer
+    //! `v` and weight decay `λ`: `w' = w - ξ (μ v + dw L_train + λ w)`.
 
     use burn::backend::{Autodiff, NdArray};
     use burn::module::{Module, Param};
@@ -481,6 +509,10 @@ mod tests {
         alpha: Vec<f64>,
         train: Batch,
         valid: Batch,
+        /// The weights' SGD: momentum `μ`, weight decay `λ`, buffer `v`.
+        momentum: f64,
+        weight_decay: f64,
+        velocity: Vec<f64>,
     }
 
     fn draws(rng: &mut oxinas_core::seed::SeededRng, n: usize) -> Vec<f64> {
@@ -500,6 +532,9 @@ mod tests {
             a: draws(&mut rng, WEIGHTS * PATHS),
             w: draws(&mut rng, WEIGHTS),
             alpha: draws(&mut rng, PATHS),
+            momentum: 0.9,
+            weight_decay: 0.3,
+            velocity: draws(&mut rng, WEIGHTS),
         }
     }
 
@@ -565,13 +600,22 @@ mod tests {
             .collect()
     }
 
-    /// `L_val(w - ξ dw L_train(w, m(α)), m(α))`: the function DARTS' second-order
-    /// architecture gradient is the gradient of.
+    /// The virtual step's weights `w - ξ (μ v + dw L_train(w, m) + λ w)`.
+    fn virtual_weights(p: &Problem, m: &[f64]) -> Vec<f64> {
+        let g = loss_grad_w(p, &p.w, m, &p.train);
+        (0..WEIGHTS)
+            .map(|i| {
+                let step = p.momentum * p.velocity[i] + g[i] + p.weight_decay * p.w[i];
+                p.w[i] - XI * step
+            })
+            .collect()
+    }
+
+    /// `L_val(w', m(α))` at the virtual step's `w'`: the function DARTS'
+    /// second-order architecture gradient is the gradient of.
     fn after_virtual_step(p: &Problem, alpha: &[f64]) -> f64 {
         let m = softmax_rows(alpha);
-        let g = loss_grad_w(p, &p.w, &m, &p.train);
-        let w: Vec<f64> = p.w.iter().zip(&g).map(|(w, g)| w - XI * g).collect();
-        loss(p, &w, &m, &p.valid)
+        loss(p, &virtual_weights(p, &m), &m, &p.valid)
     }
 
     fn central_difference(f: impl Fn(&[f64]) -> f64, at: &[f64]) -> Vec<f64> {
@@ -616,6 +660,34 @@ mod tests {
             .mul_scalar(0.5)
     }
 
+    /// The implementation's gradient on `p`.
+    fn ours(p: &Problem) -> (f64, Vec<f64>) {
+        let net = Tiny {
+            w: Param::from_tensor(tensor(&p.w, [1, WEIGHTS])),
+        };
+        let arch = ArchWeights {
+            alphas: vec![Param::from_tensor(tensor(&p.alpha, [EDGES, OPS]))],
+        };
+        let mut velocity = GradientsParams::new();
+        velocity.register::<NdArray<f64>, 2>(net.w.id, tensor(&p.velocity, [1, WEIGHTS]).inner());
+        let sgd = SgdTrace::with_velocity(p.momentum, p.weight_decay, velocity);
+        let (value, grads) = second_order_gradient(
+            &net,
+            &arch,
+            |net: &Tiny<Ad>, m: &[Tensor<Ad, 2>]| burn_loss(p, net, m, &p.train),
+            |net: &Tiny<Ad>, m: &[Tensor<Ad, 2>]| burn_loss(p, net, m, &p.valid),
+            XI,
+            &sgd,
+        );
+        let gradient = grads
+            .get::<NdArray<f64>, 2>(arch.alphas[0].id)
+            .unwrap()
+            .into_data()
+            .to_vec()
+            .unwrap();
+        (value, gradient)
+    }
+
     #[test]
     fn second_order_gradient_is_the_derivative_after_the_virtual_step() {
         // f64 tensors: alone in its process (see `run_isolated`).
@@ -625,50 +697,45 @@ mod tests {
         )) {
             return;
         }
-        let p = problem();
-        let net = Tiny {
-            w: Param::from_tensor(tensor(&p.w, [1, WEIGHTS])),
+        let full = problem();
+        // Plain SGD (no momentum buffer, no weight decay), and DARTS' SGD
+        // with both.
+        let plain = Problem {
+            momentum: 0.0,
+            weight_decay: 0.0,
+            ..problem()
         };
-        let arch = ArchWeights {
-            alphas: vec![Param::from_tensor(tensor(&p.alpha, [EDGES, OPS]))],
-        };
-        let (value, grads) = second_order_gradient(
-            &net,
-            &arch,
-            |net: &Tiny<Ad>, m: &[Tensor<Ad, 2>]| burn_loss(&p, net, m, &p.train),
-            |net: &Tiny<Ad>, m: &[Tensor<Ad, 2>]| burn_loss(&p, net, m, &p.valid),
-            XI,
-        );
-        let ours: Vec<f64> = grads
-            .get::<NdArray<f64>, 2>(arch.alphas[0].id)
-            .unwrap()
-            .into_data()
-            .to_vec()
-            .unwrap();
+        for p in [&plain, &full] {
+            let (value, ours) = ours(p);
+            let exact = central_difference(|a| after_virtual_step(p, a), &p.alpha);
+            assert!(
+                (value - after_virtual_step(p, &p.alpha)).abs() < 1e-12,
+                "{value}"
+            );
+            let error = max_abs_diff(&ours, &exact);
+            assert!(error < TOLERANCE, "{ours:?} vs {exact:?}: {error}");
 
-        let exact = central_difference(|a| after_virtual_step(&p, a), &p.alpha);
-        assert!(
-            (value - after_virtual_step(&p, &p.alpha)).abs() < 1e-12,
-            "{value}"
-        );
-        let error = max_abs_diff(&ours, &exact);
-        assert!(error < TOLERANCE, "{ours:?} vs {exact:?}: {error}");
-
-        // The Hessian term matters here, so a gradient that dropped it (first
-        // order, at w or at the virtual step's w') would fail the check above.
-        let m = softmax_rows(&p.alpha);
-        let g = loss_grad_w(&p, &p.w, &m, &p.train);
-        let w_virtual: Vec<f64> = p.w.iter().zip(&g).map(|(w, g)| w - XI * g).collect();
-        let at_virtual = central_difference(
-            |a| loss(&p, &w_virtual, &softmax_rows(a), &p.valid),
-            &p.alpha,
-        );
-        let first_order =
-            central_difference(|a| loss(&p, &p.w, &softmax_rows(a), &p.valid), &p.alpha);
-        for other in [at_virtual, first_order] {
-            let gap = max_abs_diff(&exact, &other);
-            assert!(gap > 100.0 * TOLERANCE, "{other:?} vs {exact:?}: {gap}");
+            // The Hessian term matters here, so a gradient that dropped it
+            // (first order, at w or at the virtual step's w') would fail the
+            // check above.
+            let w_virtual = virtual_weights(p, &softmax_rows(&p.alpha));
+            let at_virtual = central_difference(
+                |a| loss(p, &w_virtual, &softmax_rows(a), &p.valid),
+                &p.alpha,
+            );
+            let first_order =
+                central_difference(|a| loss(p, &p.w, &softmax_rows(a), &p.valid), &p.alpha);
+            for other in [at_virtual, first_order] {
+                let gap = max_abs_diff(&exact, &other);
+                assert!(gap > 100.0 * TOLERANCE, "{other:?} vs {exact:?}: {gap}");
+            }
         }
+        // Momentum and weight decay move the virtual step enough that the
+        // plain step's gradient would fail the full problem's check.
+        let plain_exact = central_difference(|a| after_virtual_step(&plain, a), &plain.alpha);
+        let full_exact = central_difference(|a| after_virtual_step(&full, a), &full.alpha);
+        let gap = max_abs_diff(&plain_exact, &full_exact);
+        assert!(gap > 100.0 * TOLERANCE, "{gap}");
     }
 
     #[test]

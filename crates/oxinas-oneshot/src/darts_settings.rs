@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use oxinas_core::ConfigError;
 
+use crate::search_augmentation::SearchAugmentation;
+
 /// Which gradient the architecture step follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +66,9 @@ pub struct DartsSettings {
     pub steps_per_epoch: Option<usize>,
     /// Images per evaluation batch (batch statistics come from each batch).
     pub eval_batch_size: usize,
+    /// Augmentation of the weight steps' and the architecture steps' batches
+    /// (DARTS' search crops and flips both; evaluation batches never are).
+    pub augmentation: SearchAugmentation,
 }
 
 impl Default for DartsSettings {
@@ -85,6 +90,7 @@ impl Default for DartsSettings {
             grad_clip_norm: 5.0,
             steps_per_epoch: None,
             eval_batch_size: 256,
+            augmentation: SearchAugmentation::Standard,
         }
     }
 }

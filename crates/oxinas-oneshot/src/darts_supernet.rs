@@ -8,8 +8,9 @@
 //! As for the NB201 supernet: a *mixture* forward (every edge the weighted
 //! sum of its eight candidates, `none` included; one weight matrix for the
 //! normal cells and one for the reduction cells) and a *single path* forward
-//! for any [`DartsArch`] with the shared weights. Batch norm has no affine
-//! parameters and uses batch statistics, as in DARTS' search network.
+//! for any [`DartsArch`] with the shared weights. As in DARTS' search
+//! network, the cells' batch norm has no affine parameters while the stem's
+//! has a learnable scale and shift ([`BatchAffine`]); all use batch statistics.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -25,7 +26,7 @@ use oxinas_core::seed::SeededRng;
 use oxinas_spaces::{DARTS_NODES, DartsArch, DartsCell, DartsOp};
 use oxinas_train::init::{default_linear, default_param};
 
-use crate::batch_standardize::standardize_batch;
+use crate::batch_standardize::{BatchAffine, standardize_batch};
 
 /// Edges of a search cell: node `i` has `2 + i` inputs.
 pub const DARTS_SEARCH_EDGES: usize = 14;
@@ -384,6 +385,8 @@ impl<B: Backend> DartsSearchCell<B> {
 #[derive(Module, Debug)]
 pub struct DartsSupernet<B: Backend> {
     stem: Conv2d<B>,
+    /// The stem's batch norm (affine, `3C` channels).
+    stem_bn: BatchAffine<B>,
     cells: Vec<DartsSearchCell<B>>,
     classifier: Linear<B>,
 }
@@ -453,6 +456,7 @@ impl<B: Backend> DartsSupernet<B> {
         let classifier = default_linear(c_p, config.num_classes, rng, device);
         Ok(Self {
             stem,
+            stem_bn: BatchAffine::new(3 * c, device),
             cells,
             classifier,
         })
@@ -497,7 +501,7 @@ impl<B: Backend> DartsSupernet<B> {
     }
 
     fn forward_choice(&self, images: Tensor<B, 4>, choice: &EdgeChoice<'_, B>) -> Tensor<B, 2> {
-        let stem = standardize_batch(self.stem.forward(images));
+        let stem = self.stem_bn.forward(self.stem.forward(images));
         let (mut s0, mut s1) = (stem.clone(), stem);
         for cell in &self.cells {
             let out = cell.forward(s0, s1.clone(), choice);
@@ -584,6 +588,27 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
         }
+    }
+
+    #[test]
+    fn only_the_stem_batch_norm_and_the_head_bias_have_vector_parameters() {
+        // Convolutions here are bias-free and the cells' batch norm has no
+        // affine parameters, so the only 1-D parameters are the stem batch
+        // norm's scale and shift (3C channels each) and the linear head's
+        // bias: 2 * 3 * 4 + 3 = 27 values.
+        struct VectorParams(usize);
+        impl<B: Backend> burn::module::ModuleVisitor<B> for VectorParams {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+                if D == 1 {
+                    self.0 += param.val().dims()[0];
+                }
+            }
+        }
+        let net = DartsSupernet::<NdArray>::new(&TINY, &mut rng_from_seed(2), &Default::default())
+            .unwrap();
+        let mut count = VectorParams(0);
+        net.visit(&mut count);
+        assert_eq!(count.0, 27);
     }
 
     #[test]

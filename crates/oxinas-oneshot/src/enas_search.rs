@@ -36,8 +36,8 @@ pub struct EnasEpoch {
     pub train_loss: f64,
     /// Training accuracy of the sampled cells over the epoch.
     pub train_accuracy: f64,
-    /// Mean reward (shared-weight validation accuracy of the sampled cell on
-    /// one batch) over the epoch's controller steps.
+    /// Mean reward (shared-weight validation accuracy of a sampled cell on
+    /// one batch) over the epoch's sampled cells.
     pub mean_reward: f64,
     /// The controller's most likely cell after the epoch (op digits).
     pub greedy_arch: String,
@@ -67,6 +67,7 @@ mod stream {
     pub const TRAIN_ORDER: u64 = 3;
     pub const VALID_ORDER: u64 = 4;
     pub const SAMPLING: u64 = 5;
+    pub const REWARD_AUGMENT: u64 = 6;
 }
 
 /// Runs ENAS on `splits` with `settings`; `seed` fixes the weights, the
@@ -99,25 +100,29 @@ pub fn run_enas<B: AutodiffBackend>(
         &mut rng_from_seed(derive_seed(seed, &[stream::CONTROLLER])),
         device,
     );
+    // NAS-Bench-201's controller optimiser: Adam, betas (0, 0.999), eps 1e-3.
     let mut controller_optimizer = AdamConfig::new()
-        .with_epsilon(1e-8)
+        .with_beta_1(0.0)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-3)
         .init::<B, EnasController<B>>();
     let mut reinforce = Reinforce {
         baseline: None,
         baseline_decay: settings.baseline_decay,
         entropy_weight: settings.entropy_weight,
         shape: settings.sampling_shape(),
+        grad_clip_norm: Some(settings.controller_grad_clip_norm),
     };
 
     let batcher = trainer.batcher().clone();
+    let reward_batcher = trainer.train_batcher().clone();
     let mut valid_stream = BatchStream::new(
         splits.validation.len(),
         settings.batch_size,
         derive_seed(seed, &[stream::VALID_ORDER]),
     );
     let mut sampling_rng = rng_from_seed(derive_seed(seed, &[stream::SAMPLING]));
-    // Batches are never augmented, so this generator is never drawn from.
-    let mut unused_rng = rng_from_seed(0);
+    let mut reward_augment = rng_from_seed(derive_seed(seed, &[stream::REWARD_AUGMENT]));
 
     let mut epochs = Vec::new();
     for epoch in 1..=settings.epochs {
@@ -128,37 +133,40 @@ pub fn run_enas<B: AutodiffBackend>(
             sampler.sample(reinforce.shape, &mut sampling_rng).arch
         })?;
         supernet = next;
-        // Controller, rewarded by shared-weight accuracy on a validation batch.
+        // Controller, each sampled cell rewarded by its shared-weight
+        // accuracy on the next validation batch.
         let inference = supernet.valid();
-        let mut reward_sum = 0.0;
-        for _ in 0..settings.controller_steps {
+        let mut reward = |arch: &Nb201Arch| {
             let batch = valid_stream.next_batch();
-            let (images, targets) = batcher.batch::<B::InnerBackend>(
+            let (images, targets) = reward_batcher.batch::<B::InnerBackend>(
                 &splits.validation,
                 &batch,
-                &mut unused_rng,
+                &mut reward_augment,
                 device,
             );
-            let reward = |arch: &Nb201Arch| {
-                correct_predictions(inference.forward_arch(images, arch), targets) as f64
-                    / batch.len() as f64
-            };
-            let (next, _, r) = reinforce.step(
+            correct_predictions(inference.forward_arch(images, arch), targets) as f64
+                / batch.len() as f64
+        };
+        let (mut reward_sum, mut rewarded) = (0.0, 0usize);
+        for _ in 0..settings.controller_steps {
+            let (next, update) = reinforce.update(
                 controller,
                 &mut controller_optimizer,
                 settings.controller_lr,
                 &mut sampling_rng,
-                reward,
+                settings.controller_aggregate,
+                &mut reward,
             );
             controller = next;
-            reward_sum += r;
+            reward_sum += update.rewards.iter().sum::<f64>();
+            rewarded += update.rewards.len();
         }
         let report = EnasEpoch {
             epoch,
             epochs: settings.epochs,
             train_loss: weights.train_loss,
             train_accuracy: weights.train_accuracy,
-            mean_reward: reward_sum / settings.controller_steps.max(1) as f64,
+            mean_reward: reward_sum / rewarded.max(1) as f64,
             greedy_arch: controller.valid().greedy(reinforce.shape).op_digits(),
             seconds: epoch_start.elapsed().as_secs_f64(),
         };

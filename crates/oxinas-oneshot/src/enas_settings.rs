@@ -5,13 +5,20 @@ use serde::{Deserialize, Serialize};
 use oxinas_core::ConfigError;
 
 use crate::enas_controller::SamplingShape;
+use crate::search_augmentation::SearchAugmentation;
 use crate::shared_weight_training::SupernetSettings;
 
-/// Settings of [`run_enas`](crate::run_enas). Missing keys take the
-/// defaults below: the supernet of the NAS-Bench-201 search (`C = 16`,
-/// `N = 5`), ENAS' shared-weight schedule (Pham et al., 2018: Nesterov SGD
-/// 0.05 cosine to 0.0005, gradient bound 5) and a controller shaped like the
-/// benchmark's ENAS controller (32 units, temperature 5, tanh constant 2.5).
+/// Settings of [`run_enas`](crate::run_enas). Missing keys take the values
+/// of ENAS as NAS-Bench-201 runs it (`exps/algos/ENAS.py`, its
+/// `configs/nas-benchmark/algos/ENAS.config` and `scripts-search/algos/ENAS.sh`),
+/// each field's docs naming its source: the supernet of the benchmark's
+/// search (`C = 16`, `N = 5`); shared weights by Nesterov SGD 0.05 cosine to
+/// 0.0005, weight decay 2.5e-4, gradient bound 5; a controller of 32 units
+/// (temperature 5, tanh constant 2.5) updated 50 times an epoch, each update
+/// from 20 sampled cells, by Adam (beta1 0, beta2 0.999, eps 1e-3, lr 1e-3)
+/// with its gradient clipped at norm 5, baseline decay 0.99, entropy weight
+/// 1e-4. Where ENAS' own code (Pham et al., 2018, micro search) differs, the
+/// field says so.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnasSettings {
@@ -21,38 +28,56 @@ pub struct EnasSettings {
     pub cells_per_stage: usize,
     /// Epochs, each a pass of shared-weight training then controller steps.
     pub epochs: usize,
-    /// Images per shared-weight step, and per reward batch.
+    /// Images per shared-weight step, and per reward batch (NAS-Bench-201: 128).
     pub batch_size: usize,
-    /// Peak learning rate of the shared weights (Nesterov SGD, cosine schedule).
+    /// Peak learning rate of the shared weights (Nesterov SGD, cosine
+    /// schedule; NAS-Bench-201: 0.05).
     pub weight_lr: f64,
-    /// Final learning rate of the shared weights.
+    /// Final learning rate of the shared weights (NAS-Bench-201: 0.0005).
     pub weight_min_lr: f64,
-    /// SGD momentum of the shared weights.
+    /// SGD momentum of the shared weights (NAS-Bench-201: 0.9).
     pub momentum: f64,
-    /// L2 weight decay of the shared weights.
+    /// L2 weight decay of the shared weights (NAS-Bench-201's ENAS config:
+    /// 2.5e-4; ENAS' micro search uses 1e-4, its macro search 2.5e-4).
     pub weight_decay: f64,
-    /// Clip the shared weights' global gradient norm to this value.
+    /// Clip the shared weights' global gradient norm to this value
+    /// (NAS-Bench-201: 5).
     pub grad_clip_norm: f64,
     /// Stop each shared-weight pass after this many steps (the whole training split when absent).
     pub steps_per_epoch: Option<usize>,
-    /// Hidden units of the controller's LSTM.
+    /// Hidden units of the controller's LSTM (NAS-Bench-201: 32).
     pub controller_hidden: usize,
-    /// Adam learning rate of the controller.
+    /// Adam learning rate of the controller (NAS-Bench-201: 1e-3; ENAS'
+    /// micro search: 3.5e-3). The Adam is NAS-Bench-201's: beta1 0, beta2
+    /// 0.999, eps 1e-3.
     pub controller_lr: f64,
-    /// Controller updates per epoch (one sampled cell, one reward batch each).
+    /// Controller updates per epoch (NAS-Bench-201: 50; ENAS: 30).
     pub controller_steps: usize,
-    /// Weight of the entropy bonus in the controller's loss.
+    /// Sampled cells per controller update, each scored on its own reward
+    /// batch, their losses averaged (NAS-Bench-201: 20; the ENAS paper: 10).
+    pub controller_aggregate: usize,
+    /// Clip the controller's global gradient norm to this value before each
+    /// update (NAS-Bench-201: 5).
+    pub controller_grad_clip_norm: f64,
+    /// Weight of the entropy bonus in the controller's loss (NAS-Bench-201
+    /// and ENAS: 1e-4).
     pub entropy_weight: f64,
-    /// Decay of the reward's moving-average baseline.
+    /// Decay of the reward's moving-average baseline (NAS-Bench-201 and
+    /// ENAS: 0.99).
     pub baseline_decay: f64,
-    /// Logits are divided by this before sampling.
+    /// Logits are divided by this before sampling (NAS-Bench-201: 5).
     pub temperature: f64,
-    /// Logits become `c * tanh(logits)` (0 = off).
+    /// Logits become `c * tanh(logits)` (0 = off; NAS-Bench-201: 2.5).
     pub tanh_constant: f64,
-    /// Cells sampled from the final controller; the best on validation is returned.
+    /// Cells sampled from the final controller; the best on validation is
+    /// returned (NAS-Bench-201: 100).
     pub final_samples: usize,
     /// Images per evaluation batch (batch statistics come from each batch).
     pub eval_batch_size: usize,
+    /// Augmentation of the shared-weight batches and of the controller's
+    /// reward batches (NAS-Bench-201's ENAS gives its validation loader the
+    /// training transform); the final choice's evaluation is not augmented.
+    pub augmentation: SearchAugmentation,
 }
 
 impl Default for EnasSettings {
@@ -65,18 +90,21 @@ impl Default for EnasSettings {
             weight_lr: 0.05,
             weight_min_lr: 0.0005,
             momentum: 0.9,
-            weight_decay: 5e-4,
+            weight_decay: 2.5e-4,
             grad_clip_norm: 5.0,
             steps_per_epoch: None,
             controller_hidden: 32,
             controller_lr: 0.001,
             controller_steps: 50,
+            controller_aggregate: 20,
+            controller_grad_clip_norm: 5.0,
             entropy_weight: 1e-4,
-            baseline_decay: 0.95,
+            baseline_decay: 0.99,
             temperature: 5.0,
             tanh_constant: 2.5,
             final_samples: 100,
             eval_batch_size: 256,
+            augmentation: SearchAugmentation::Standard,
         }
     }
 }
@@ -103,6 +131,7 @@ impl EnasSettings {
             weight_decay: self.weight_decay,
             grad_clip_norm: self.grad_clip_norm,
             steps_per_epoch: self.steps_per_epoch,
+            augmentation: self.augmentation,
         }
     }
 
@@ -113,6 +142,7 @@ impl EnasSettings {
             ("cells_per_stage", self.cells_per_stage),
             ("epochs", self.epochs),
             ("controller_hidden", self.controller_hidden),
+            ("controller_aggregate", self.controller_aggregate),
             ("final_samples", self.final_samples),
             ("eval_batch_size", self.eval_batch_size),
         ] {
@@ -133,6 +163,7 @@ impl EnasSettings {
             ("weight_lr", self.weight_lr),
             ("controller_lr", self.controller_lr),
             ("grad_clip_norm", self.grad_clip_norm),
+            ("controller_grad_clip_norm", self.controller_grad_clip_norm),
             ("temperature", self.temperature),
         ] {
             if !(value.is_finite() && value > 0.0) {

@@ -70,6 +70,7 @@ mod ofa_subnet;
 mod ofa_supernet;
 mod oneshot_error;
 mod reinforce;
+mod search_augmentation;
 mod search_supernet;
 mod shared_weight_training;
 mod supernet_evaluation;
@@ -77,7 +78,7 @@ mod task_darts;
 mod task_darts_settings;
 
 pub use architecture_weights::{ArchWeights, mean_entropy};
-pub use batch_standardize::standardize_batch;
+pub use batch_standardize::{BatchAffine, standardize_batch};
 pub use checkpoint::save_module;
 pub use darts_search::{DartsEpoch, DartsReport, run_darts};
 pub use darts_settings::{DartsOrder, DartsSettings, SupernetSpace};
@@ -99,15 +100,18 @@ pub use ofa_pipeline::{
 pub use ofa_progressive_shrinking::{OfaEpochReport, OfaPhase, train_phase};
 pub use ofa_search::{OfaSearchError, OfaSearchResult, PredictFn, ofa_evolutionary_search};
 pub use ofa_settings::{
-    OfaNetworkSettings, OfaPhaseEpochs, OfaPredictorSettings, OfaSearchSettings, OfaSettings,
+    OfaNetworkSettings, OfaPhaseEpochs, OfaPhaseLrs, OfaPredictorSettings, OfaSearchSettings,
+    OfaSettings,
 };
 pub use ofa_subnet::{OfaExtractError, OfaSubnet, OfaSubnetLayer};
 pub use ofa_supernet::{
     OFA_BN_EPSILON, OFA_MAX_EXPANSION, OFA_MAX_KERNEL, OfaBnStatistics, OfaForward, OfaMbConv,
-    OfaNorm, OfaSupernet, importance_order, largest_arch, smallest_arch, uniform_arch,
+    OfaNorm, OfaSupernet, importance_order, largest_arch, nested_importance_order, smallest_arch,
+    uniform_arch,
 };
 pub use oneshot_error::OneShotError;
-pub use reinforce::Reinforce;
+pub use reinforce::{Reinforce, ReinforceUpdate};
+pub use search_augmentation::SearchAugmentation;
 pub use search_supernet::{Mixture, SearchSupernet};
 pub use shared_weight_training::{SupernetEpoch, SupernetSettings, train_supernet_uniform};
 pub use supernet_evaluation::supernet_accuracy;

@@ -6,8 +6,10 @@
 //! Two ways to run it: a *mixture*, every edge the weighted sum of its five
 //! ops (DARTS), and a *single path*, every edge the one op of a given cell
 //! (ENAS, random sampling, and evaluating any cell with the shared weights).
-//! As in the benchmark's search code, batch norm has no affine parameters and
-//! always uses batch statistics ([`standardize_batch`]).
+//! As in the benchmark's search code, the cells' batch norm has no affine
+//! parameters ([`standardize_batch`]) while the stem's, the residual
+//! reductions' and the final one have a learnable scale and shift
+//! ([`BatchAffine`]); all of them always use batch statistics.
 //!
 //! [`Nb201Supernet::for_task`] builds the same supernet for a NAS-Bench-360
 //! task ([`Nb201TaskConfig`]): any number of input channels, and one of two
@@ -40,26 +42,48 @@ use oxinas_spaces::{NB201_EDGES, Nb201Arch, Nb201Op};
 use oxinas_train::init::{default_linear, default_param};
 use oxinas_train::{ConvAxes, ConvShape, Nb201NetworkConfig, conv_along};
 
-use crate::batch_standardize::standardize_batch;
+use crate::batch_standardize::{BatchAffine, standardize_batch};
 
 /// Candidate ops per edge, in [`Nb201Op::ALL`] order (the columns of mixture weights).
 pub const NB201_OPS: usize = Nb201Op::ALL.len();
 
-/// ReLU, a bias-free convolution, then batch standardisation.
+/// ReLU, a bias-free convolution, then batch norm: without affine
+/// parameters in the cells, with them in the reductions.
 #[derive(Module, Debug)]
 struct SharedConv<B: Backend> {
     conv: Conv2d<B>,
+    affine: Option<BatchAffine<B>>,
 }
 
 impl<B: Backend> SharedConv<B> {
+    /// A cell op's convolution (batch norm without affine parameters).
     fn new(shape: ConvShape, axes: ConvAxes, rng: &mut SeededRng, device: &B::Device) -> Self {
         Self {
             conv: conv_along(shape, axes, rng, device),
+            affine: None,
+        }
+    }
+
+    /// A reduction's convolution (batch norm with affine parameters).
+    fn with_affine(
+        shape: ConvShape,
+        axes: ConvAxes,
+        rng: &mut SeededRng,
+        device: &B::Device,
+    ) -> Self {
+        let channels = shape.channels_out;
+        Self {
+            conv: conv_along(shape, axes, rng, device),
+            affine: Some(BatchAffine::new(channels, device)),
         }
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        standardize_batch(self.conv.forward(relu(x)))
+        let y = self.conv.forward(relu(x));
+        match &self.affine {
+            Some(bn) => bn.forward(y),
+            None => standardize_batch(y),
+        }
     }
 }
 
@@ -190,8 +214,8 @@ impl<B: Backend> SupernetReduction<B> {
             padding: kernel / 2,
         };
         Self {
-            conv_a: SharedConv::new(conv(channels_in, 2, 3), axes, rng, device),
-            conv_b: SharedConv::new(conv(channels_out, 1, 3), axes, rng, device),
+            conv_a: SharedConv::with_affine(conv(channels_in, 2, 3), axes, rng, device),
+            conv_b: SharedConv::with_affine(conv(channels_out, 1, 3), axes, rng, device),
             shortcut: conv_along(conv(channels_in, 1, 1), axes, rng, device),
             pool_window: axes.kernel(2),
         }
@@ -303,7 +327,11 @@ impl Nb201TaskConfig {
 #[derive(Module, Debug)]
 pub struct Nb201Supernet<B: Backend> {
     stem: Conv2d<B>,
+    /// The stem's batch norm (affine).
+    stem_bn: BatchAffine<B>,
     blocks: Vec<SupernetBlock<B>>,
+    /// The batch norm before the head's ReLU (affine).
+    final_bn: BatchAffine<B>,
     /// The pooled head (absent on dense supernets).
     classifier: Option<Linear<B>>,
     /// The dense head's 1x1 convolution to one channel (absent on pooled supernets).
@@ -407,7 +435,9 @@ impl<B: Backend> Nb201Supernet<B> {
         };
         Self {
             stem,
+            stem_bn: BatchAffine::new(c, device),
             blocks,
+            final_bn: BatchAffine::new(channels, device),
             classifier,
             dense_head,
         }
@@ -439,7 +469,7 @@ impl<B: Backend> Nb201Supernet<B> {
     }
 
     fn forward_choice(&self, images: Tensor<B, 4>, choice: &EdgeChoice<'_, B>) -> Tensor<B, 2> {
-        let mut x = standardize_batch(self.stem.forward(images));
+        let mut x = self.stem_bn.forward(self.stem.forward(images));
         for block in &self.blocks {
             x = match (&block.cell, &block.reduction) {
                 (Some(cell), _) => cell.forward(x, choice),
@@ -447,7 +477,7 @@ impl<B: Backend> Nb201Supernet<B> {
                 (None, None) => x,
             };
         }
-        let x = relu(standardize_batch(x));
+        let x = relu(self.final_bn.forward(x));
         let [batch, channels, height, width] = x.dims();
         match (&self.classifier, &self.dense_head) {
             (_, Some(head)) => head.forward(x).reshape([batch, height * width]),
@@ -598,8 +628,11 @@ mod tests {
         // Counted by hand with 1 x k kernels (3x3 ones would give 6,196):
         // stem 2*1*3 = 6; cell at C: 6 edges * (C*C + 3*C*C), so 96, 384 and
         // 1,536 at C = 2, 4, 8; reduction a -> b: 3*a*b + 3*b*b + a*b, so 80
-        // and 320; linear 8 -> 2 with bias: 18. Batch norm has no parameters.
-        assert_eq!(net.num_params(), 6 + 96 + 80 + 384 + 320 + 1536 + 18);
+        // and 320; linear 8 -> 2 with bias: 18. The cells' batch norm has no
+        // parameters; the stem's, the reductions' two each and the final one
+        // have a scale and a shift per channel: 2*2, 2*(2*4) and 2*(2*8),
+        // 2*8, so 4 + 16 + 32 + 16 = 68.
+        assert_eq!(net.num_params(), 6 + 96 + 80 + 384 + 320 + 1536 + 18 + 68);
         let series = inputs([3, 1, 1, 8], 105);
         let arch = Nb201Arch::from_op_digits("333333").unwrap();
         assert_eq!(net.forward_arch(series, &arch).dims(), [3, 2]);

@@ -262,7 +262,7 @@ pub fn run_ofa<B: AutodiffBackend>(
     for phase in OfaPhase::ALL {
         let phase_start = Instant::now();
         if phase.sorts_channels() {
-            model = model.sort_channels();
+            model = model.sort_channels_nested(phase.nested_expansions());
         }
         let (trained, epochs, failure) = train_phase(
             model,

@@ -3,16 +3,18 @@
 //! (two stages) — training sub-networks sampled from the growing space with
 //! knowledge distillation from the trained full network.
 //!
-//! Each phase has its own cosine learning-rate schedule and a fresh
-//! optimiser; before each width stage the expanded channels are sorted by
-//! importance. Every step samples `subnets_per_step` sub-networks and sums
-//! their losses (cross-entropy plus `kd_ratio` x the cross-entropy against the
-//! teacher's soft targets); the teacher runs with batch statistics, without
-//! gradients.
+//! Each phase has its own cosine learning-rate schedule (peak
+//! [`OfaSettings::phase_lr`]) and a fresh optimiser; before each width stage
+//! the expanded channels are sorted by importance, the second sort keeping
+//! the first stage's nesting ([`OfaPhase::nested_expansions`]). Every step
+//! samples [`OfaSettings::subnets_for`] sub-networks and sums their losses
+//! (label-smoothed cross-entropy plus `kd_ratio` x the cross-entropy against
+//! the teacher's soft targets); the teacher runs with batch statistics,
+//! without gradients. Weight decay applies to convolution and linear weights
+//! only, as in Once-for-All (no decay on batch norm or biases).
 
 use std::time::Instant;
 
-use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::activation::{log_softmax, softmax};
@@ -114,6 +116,18 @@ impl OfaPhase {
         matches!(self, Self::ElasticWidth1 | Self::ElasticWidth2)
     }
 
+    /// The expansions whose channel sets a width stage's sort keeps: the
+    /// second stage (3, 4, 6) sorts within the first stage's smaller width,
+    /// so channels beyond expansion 4 stay there (Once-for-All's
+    /// `re_organize_middle_weights` with `expand_ratio_stage = 1`); the
+    /// first stage sorts all channels freely.
+    pub fn nested_expansions(self) -> &'static [u8] {
+        match self {
+            Self::ElasticWidth2 => &[4],
+            _ => &[],
+        }
+    }
+
     /// A sub-network drawn uniformly from this phase's choices.
     pub fn sample(self, rng: &mut SeededRng) -> OfaArch {
         let mut pick = |list: &[u8]| list[rng.random_range(0..list.len())];
@@ -171,6 +185,8 @@ pub fn train_phase<B: AutodiffBackend>(
     if epochs == 0 || train.len() < 2 {
         return (model, Vec::new(), None);
     }
+    // Weight decay is added to the gradients of matrices and kernels only
+    // (`DecayWeights`), so the optimiser itself has none.
     let mut config = SgdConfig::new();
     if settings.momentum > 0.0 {
         config = config.with_momentum(Some(
@@ -179,10 +195,6 @@ pub fn train_phase<B: AutodiffBackend>(
                 .with_dampening(0.0)
                 .with_nesterov(true),
         ));
-    }
-    if settings.weight_decay > 0.0 {
-        config =
-            config.with_weight_decay(Some(WeightDecayConfig::new(settings.weight_decay as f32)));
     }
     let mut optimizer = config.init::<B, OfaSupernet<B>>();
     let batcher = ImageBatcher {
@@ -197,11 +209,8 @@ pub fn train_phase<B: AutodiffBackend>(
     if train.len() % batch_size >= 2 {
         steps_per_epoch += 1;
     }
-    let base_lr = if phase == OfaPhase::Full {
-        settings.lr
-    } else {
-        settings.shrink_lr
-    };
+    let base_lr = settings.phase_lr(phase);
+    let subnets = settings.subnets_for(phase);
     let schedule = CosineSchedule {
         base_lr,
         min_lr: 0.0,
@@ -230,10 +239,11 @@ pub fn train_phase<B: AutodiffBackend>(
                 Tensor::<B, 2>::from_inner(softmax(logits, 1))
             });
             let mut total: Option<Tensor<B, 1>> = None;
-            for _ in 0..settings.subnets_per_step {
+            for _ in 0..subnets {
                 let arch = phase.sample(&mut arch_rng);
                 let logits = model.forward(x.clone(), &arch, &OfaForward::batch());
-                let mut loss = smoothed_cross_entropy(logits.clone(), &target_ix, 0.0);
+                let mut loss =
+                    smoothed_cross_entropy(logits.clone(), &target_ix, settings.label_smoothing);
                 if let Some(soft) = &soft {
                     let kd = (soft.clone() * log_softmax(logits.clone(), 1))
                         .sum_dim(1)
@@ -259,7 +269,10 @@ pub fn train_phase<B: AutodiffBackend>(
             }
             loss_sum += loss_value * batch.len() as f64;
             images += batch.len();
-            let grads = GradientsParams::from_grads(total.backward(), &model);
+            let mut grads = GradientsParams::from_grads(total.backward(), &model);
+            if settings.weight_decay > 0.0 {
+                decay_weights(&model, &mut grads, settings.weight_decay);
+            }
             lr = schedule.lr(step);
             model = optimizer.step(lr, model, grads);
             step += 1;
@@ -280,11 +293,87 @@ pub fn train_phase<B: AutodiffBackend>(
     (model, reports, None)
 }
 
+/// Adds `weight_decay * w` to the gradient of every parameter of two or more
+/// dimensions (convolution kernels, kernel transformations, the classifier's
+/// matrix); one-dimensional ones (batch norm's scales and shifts, the
+/// classifier's bias) are left alone, as Once-for-All's `no_decay_keys`.
+fn decay_weights<B: AutodiffBackend, M: burn::module::AutodiffModule<B>>(
+    model: &M,
+    grads: &mut GradientsParams,
+    weight_decay: f64,
+) {
+    struct DecayWeights<'a, B> {
+        grads: &'a mut GradientsParams,
+        weight_decay: f64,
+        backend: std::marker::PhantomData<B>,
+    }
+    impl<B: AutodiffBackend> burn::module::ModuleVisitor<B> for DecayWeights<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+            if D < 2 {
+                return;
+            }
+            if let Some(grad) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+                let decayed = grad + param.val().inner().mul_scalar(self.weight_decay);
+                self.grads.register::<B::InnerBackend, D>(param.id, decayed);
+            }
+        }
+    }
+    model.visit(&mut DecayWeights::<B> {
+        grads,
+        weight_decay,
+        backend: std::marker::PhantomData,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use oxinas_spaces::OFA_MAX_DEPTH;
 
     use super::*;
+
+    #[test]
+    fn weight_decay_skips_batch_norm_and_biases() {
+        use burn::backend::{Autodiff, NdArray};
+        use burn::module::Param;
+        use burn::tensor::TensorData;
+
+        type Ad = Autodiff<NdArray>;
+        #[derive(burn::module::Module, Debug)]
+        struct Tiny<B: burn::tensor::backend::Backend> {
+            matrix: Param<Tensor<B, 2>>,
+            bias: Param<Tensor<B, 1>>,
+        }
+        let device = Default::default();
+        let tiny = Tiny::<Ad> {
+            matrix: Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![1.0f32, -2.0], [1, 2]),
+                &device,
+            )),
+            bias: Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![3.0f32], [1]),
+                &device,
+            )),
+        };
+        // loss = sum(matrix) + sum(bias): every gradient is 1.
+        let loss = tiny.matrix.val().sum() + tiny.bias.val().sum();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &tiny);
+        decay_weights(&tiny, &mut grads, 0.5);
+        let matrix: Vec<f32> = grads
+            .get::<NdArray, 2>(tiny.matrix.id)
+            .unwrap()
+            .into_data()
+            .to_vec()
+            .unwrap();
+        let bias: Vec<f32> = grads
+            .get::<NdArray, 1>(tiny.bias.id)
+            .unwrap()
+            .into_data()
+            .to_vec()
+            .unwrap();
+        // 1 + 0.5 * (1, -2) on the matrix; the bias keeps its plain 1.
+        assert_eq!(matrix, vec![1.5, 0.0]);
+        assert_eq!(bias, vec![1.0]);
+    }
 
     #[test]
     fn phases_sample_only_their_choices() {

@@ -111,6 +111,21 @@ pub struct OfaSearchSettings {
     pub mutate_probability: f64,
 }
 
+/// The peak learning rates of the progressive-shrinking phases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfaPhaseLrs {
+    /// Once-for-All's own schedule (`train_ofa_net.py`: elastic kernel 3e-2,
+    /// the first depth and width stages 2.5e-3, the second ones 7.5e-3 per
+    /// 64 images): `shrink_lr` for the elastic-kernel phase, `shrink_lr / 12`
+    /// for the first stage of depth and of width, `shrink_lr / 4` for the
+    /// second stages.
+    #[default]
+    Reference,
+    /// `shrink_lr` for every shrinking phase (not the reference's schedule).
+    Uniform,
+}
+
 /// Everything a Once-for-All run needs besides the data and the seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,16 +140,31 @@ pub struct OfaSettings {
     pub eval_batch_size: usize,
     /// Peak learning rate of the full network's training.
     pub lr: f64,
-    /// Peak learning rate of every progressive-shrinking phase.
+    /// Peak learning rate of the elastic-kernel phase; the later phases
+    /// follow [`phase_lrs`](Self::phase_lrs).
     pub shrink_lr: f64,
+    /// How the later phases' peak learning rates follow from `shrink_lr`
+    /// (default: the reference's ratios).
+    #[serde(default)]
+    pub phase_lrs: OfaPhaseLrs,
     /// Nesterov momentum of SGD.
     pub momentum: f64,
-    /// L2 weight decay of SGD.
+    /// L2 weight decay of SGD, on convolution and linear weights only: as in
+    /// Once-for-All (`no_decay_keys = "bn#bias"`), batch norm's scales and
+    /// shifts and the classifier's bias are not decayed.
     pub weight_decay: f64,
+    /// Label smoothing of the cross-entropy on the true labels (the
+    /// reference's 0.1 when absent; the distillation term is not smoothed).
+    #[serde(default = "reference_label_smoothing")]
+    pub label_smoothing: f32,
     /// Weight of the distillation loss (soft targets of the full network).
     pub kd_ratio: f64,
-    /// Sub-networks sampled (and their gradients summed) per training step.
-    pub subnets_per_step: usize,
+    /// Sub-networks sampled (and their gradients summed) per training step;
+    /// absent, the reference's per phase (its "dynamic batch size": 1 for the
+    /// full network and elastic kernel, 2 for elastic depth, 4 for elastic
+    /// width).
+    #[serde(default)]
+    pub subnets_per_step: Option<usize>,
     /// Training images whose statistics re-set batch norm before a
     /// sub-network is evaluated.
     pub calibration_images: usize,
@@ -145,6 +175,43 @@ pub struct OfaSettings {
     pub predictor: OfaPredictorSettings,
     /// The constrained search.
     pub search: OfaSearchSettings,
+}
+
+impl OfaSettings {
+    /// Sub-networks per training step in `phase`: `subnets_per_step` when
+    /// set, the reference's otherwise (the full network always trains alone).
+    pub fn subnets_for(&self, phase: crate::ofa_progressive_shrinking::OfaPhase) -> usize {
+        use crate::ofa_progressive_shrinking::OfaPhase;
+        match (phase, self.subnets_per_step) {
+            (OfaPhase::Full, _) => 1,
+            (_, Some(n)) => n,
+            (OfaPhase::ElasticKernel, None) => 1,
+            (OfaPhase::ElasticDepth1 | OfaPhase::ElasticDepth2, None) => 2,
+            (OfaPhase::ElasticWidth1 | OfaPhase::ElasticWidth2, None) => 4,
+        }
+    }
+
+    /// The peak learning rate of `phase` (see [`OfaPhaseLrs`]).
+    pub fn phase_lr(&self, phase: crate::ofa_progressive_shrinking::OfaPhase) -> f64 {
+        use crate::ofa_progressive_shrinking::OfaPhase;
+        match (phase, self.phase_lrs) {
+            (OfaPhase::Full, _) => self.lr,
+            (_, OfaPhaseLrs::Uniform) | (OfaPhase::ElasticKernel, OfaPhaseLrs::Reference) => {
+                self.shrink_lr
+            }
+            (OfaPhase::ElasticDepth1 | OfaPhase::ElasticWidth1, OfaPhaseLrs::Reference) => {
+                self.shrink_lr / 12.0
+            }
+            (OfaPhase::ElasticDepth2 | OfaPhase::ElasticWidth2, OfaPhaseLrs::Reference) => {
+                self.shrink_lr / 4.0
+            }
+        }
+    }
+}
+
+/// Once-for-All's label smoothing (`train_ofa_net.py`).
+fn reference_label_smoothing() -> f32 {
+    0.1
 }
 
 impl OfaSettings {
@@ -168,7 +235,15 @@ impl OfaSettings {
             ));
         }
         positive("ofa.eval_batch_size", self.eval_batch_size)?;
-        positive("ofa.subnets_per_step", self.subnets_per_step)?;
+        if self.subnets_per_step == Some(0) {
+            return Err(ConfigError::new("ofa.subnets_per_step", "at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(ConfigError::new(
+                "ofa.label_smoothing",
+                format!("in [0, 1), found {}", self.label_smoothing),
+            ));
+        }
         if self.calibration_images < 2 {
             return Err(ConfigError::new(
                 "ofa.calibration_images",
@@ -251,7 +326,10 @@ impl OfaSettings {
     }
 
     /// The tiny setting CI runs on the 8x8 digits: a few channels; the
-    /// second and third units halve the resolution (8x8 -> 4x4 -> 2x2).
+    /// second and third units halve the resolution (8x8 -> 4x4 -> 2x2); one
+    /// epoch per shrinking phase, so one learning rate for all of them, one
+    /// sub-network per step and no label smoothing (not the reference's
+    /// schedule: see each field).
     pub fn tiny() -> Self {
         Self {
             network: OfaNetworkSettings {
@@ -270,10 +348,20 @@ impl OfaSettings {
             eval_batch_size: 512,
             lr: 0.1,
             shrink_lr: 0.03,
+            // One epoch per phase: the reference's 1/12 and 1/4 rates for the
+            // depth and width stages assume 25 to 120 epochs each, and in one
+            // epoch leave the smallest sub-network near chance.
+            phase_lrs: OfaPhaseLrs::Uniform,
             momentum: 0.9,
             weight_decay: 5e-5,
+            // Measured on the digits with these one-epoch phases: the
+            // smallest sub-network reached 0.33 validation accuracy with the
+            // reference's smoothing of 0.1 and 0.56 without.
+            label_smoothing: 0.0,
             kd_ratio: 1.0,
-            subnets_per_step: 1,
+            // One sub-network per step for speed (the reference's 1, 2, 4 by
+            // phase would double and quadruple the shrinking phases' cost).
+            subnets_per_step: Some(1),
             calibration_images: 128,
             augmentation: None,
             predictor: OfaPredictorSettings {
@@ -324,6 +412,58 @@ mod tests {
         let mut s = OfaSettings::tiny();
         s.search.max_mflops = 0.0;
         assert_eq!(s.validate().unwrap_err().field, "ofa.search.max_mflops");
+    }
+
+    #[test]
+    fn phases_take_the_references_learning_rates_and_subnet_counts() {
+        use crate::ofa_progressive_shrinking::OfaPhase;
+        let s = OfaSettings {
+            lr: 0.5,
+            shrink_lr: 0.03,
+            phase_lrs: OfaPhaseLrs::Reference,
+            subnets_per_step: None,
+            ..OfaSettings::tiny()
+        };
+        // train_ofa_net.py: kernel 3e-2, depth and width phase 1 2.5e-3,
+        // phase 2 7.5e-3; dynamic batch size 1, 2, 4.
+        let expected = [
+            (OfaPhase::Full, 0.5, 1),
+            (OfaPhase::ElasticKernel, 3e-2, 1),
+            (OfaPhase::ElasticDepth1, 2.5e-3, 2),
+            (OfaPhase::ElasticDepth2, 7.5e-3, 2),
+            (OfaPhase::ElasticWidth1, 2.5e-3, 4),
+            (OfaPhase::ElasticWidth2, 7.5e-3, 4),
+        ];
+        for (phase, lr, subnets) in expected {
+            assert!((s.phase_lr(phase) - lr).abs() < 1e-12, "{phase:?}");
+            assert_eq!(s.subnets_for(phase), subnets, "{phase:?}");
+        }
+        let uniform = OfaSettings {
+            phase_lrs: OfaPhaseLrs::Uniform,
+            subnets_per_step: Some(3),
+            ..s
+        };
+        assert_eq!(uniform.phase_lr(OfaPhase::ElasticWidth1), 0.03);
+        assert_eq!(uniform.subnets_for(OfaPhase::ElasticDepth1), 3);
+        assert_eq!(uniform.subnets_for(OfaPhase::Full), 1);
+    }
+
+    #[test]
+    fn absent_keys_take_the_references_values() {
+        let mut text = toml::to_string(&OfaSettings::tiny()).unwrap();
+        text = text
+            .lines()
+            .filter(|l| {
+                !l.starts_with("subnets_per_step")
+                    && !l.starts_with("label_smoothing")
+                    && !l.starts_with("phase_lrs")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s: OfaSettings = toml::from_str(&text).unwrap();
+        assert_eq!(s.subnets_per_step, None);
+        assert_eq!(s.label_smoothing, 0.1);
+        assert_eq!(s.phase_lrs, OfaPhaseLrs::Reference);
     }
 
     #[test]

@@ -348,12 +348,18 @@ impl<B: Backend> OfaMbConv<B> {
 
     /// The same layer with its expanded channels in decreasing order of
     /// importance (L1 norm of each channel's projection weights), so that a
-    /// smaller expansion keeps the most important channels. The function of
-    /// the full-width layer is unchanged.
-    fn sort_channels(self) -> Self {
+    /// smaller expansion keeps the most important channels, within the bands
+    /// that `nested` expansions mark: the channels at or past `e * C_in` for
+    /// each `e` in `nested` stay at or past it ([`nested_importance_order`]).
+    /// The function of the full-width layer is unchanged.
+    fn sort_channels(self, nested: &[u8]) -> Self {
         let hidden = self.channels_in * OFA_MAX_EXPANSION;
         let importance = self.channel_importance();
-        let order = importance_order(&importance);
+        let bounds: Vec<usize> = nested
+            .iter()
+            .map(|&e| usize::from(e) * self.channels_in)
+            .collect();
+        let order = nested_importance_order(&importance, &bounds);
         let device = self.project.val().device();
         let order = Tensor::<B, 1, Int>::from_data(
             TensorData::new(order.iter().map(|&i| i as i64).collect(), [hidden]),
@@ -372,8 +378,25 @@ impl<B: Backend> OfaMbConv<B> {
 
 /// Indices of `importance` from the largest value to the smallest (ties by index).
 pub fn importance_order(importance: &[f32]) -> Vec<usize> {
+    nested_importance_order(importance, &[])
+}
+
+/// Indices of `importance` sorted by decreasing value (ties by index) within
+/// the bands that `bounds` cut: a channel below the smallest bound stays
+/// below it, one between two bounds stays between them, and so on. This is
+/// Once-for-All's nesting constraint for a later width stage: sorting must
+/// not move a channel that a smaller width of an earlier stage dropped into
+/// that width's set (its `re_organize_middle_weights` pushes such channels'
+/// importance down by a large offset per band).
+pub fn nested_importance_order(importance: &[f32], bounds: &[usize]) -> Vec<usize> {
+    let band = |i: usize| bounds.iter().filter(|&&b| i >= b).count();
     let mut order: Vec<usize> = (0..importance.len()).collect();
-    order.sort_by(|&a, &b| importance[b].total_cmp(&importance[a]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        band(a)
+            .cmp(&band(b))
+            .then(importance[b].total_cmp(&importance[a]))
+            .then(a.cmp(&b))
+    });
     order
 }
 
@@ -489,13 +512,21 @@ impl<B: Backend> OfaSupernet<B> {
     }
 
     /// The supernet with every layer's expanded channels sorted by
-    /// importance (before elastic-width training, as in the paper).
+    /// importance (before the first elastic-width stage, as in the paper).
     pub fn sort_channels(self) -> Self {
+        self.sort_channels_nested(&[])
+    }
+
+    /// The supernet with every layer's expanded channels sorted by
+    /// importance, the channels at or past `e * C_in` for each `e` in
+    /// `nested` kept there (before the second elastic-width stage with
+    /// `nested = [4]`, as Once-for-All does).
+    pub fn sort_channels_nested(self, nested: &[u8]) -> Self {
         Self {
             layers: self
                 .layers
                 .into_iter()
-                .map(OfaMbConv::sort_channels)
+                .map(|layer| layer.sort_channels(nested))
                 .collect(),
             ..self
         }
@@ -580,6 +611,70 @@ mod tests {
             importance_order(&[0.5, 2.0, 0.5, 3.0, 0.1]),
             vec![3, 1, 0, 2, 4]
         );
+    }
+
+    #[test]
+    fn a_nested_order_keeps_channels_in_their_bands() {
+        // Channels 4 and 5 are the most important, but past the bound at 4:
+        // they sort among themselves after the first four.
+        let importance = [0.5, 2.0, 0.1, 1.0, 9.0, 8.0];
+        assert_eq!(
+            nested_importance_order(&importance, &[4]),
+            vec![1, 3, 0, 2, 4, 5]
+        );
+        // Two bounds, three bands: [0, 2), [2, 4), [4, 6).
+        assert_eq!(
+            nested_importance_order(&importance, &[2, 4]),
+            vec![1, 0, 3, 2, 4, 5]
+        );
+        // Unconstrained, the two would move to the front.
+        assert_eq!(importance_order(&importance), vec![4, 5, 1, 3, 0, 2]);
+    }
+
+    #[test]
+    fn the_second_width_sort_keeps_channels_beyond_four_times_the_input_width() {
+        let device = Default::default();
+        let settings = OfaSettings::tiny();
+        let net = OfaSupernet::<Nd>::new(&settings.network, 1, 10, &mut rng_from_seed(3), &device)
+            .unwrap();
+        // Make the channels past expansion 4 the most important of every
+        // layer (the plain sort would move them to the front): scale their
+        // projection weights up by 100.
+        let layers = net
+            .layers
+            .iter()
+            .map(|layer| {
+                let hidden = layer.channels_in * OFA_MAX_EXPANSION;
+                let four = 4 * layer.channels_in;
+                let scale: Vec<f32> = (0..hidden)
+                    .map(|c| if c >= four { 100.0 } else { 1.0 })
+                    .collect();
+                let scale = Tensor::<Nd, 1>::from_data(TensorData::new(scale, [hidden]), &device)
+                    .reshape([1, hidden, 1, 1]);
+                let mut layer = layer.clone();
+                layer.project = Param::from_tensor(layer.project.val() * scale);
+                layer
+            })
+            .collect();
+        let net = OfaSupernet { layers, ..net };
+        let before: Vec<Vec<f32>> = net.layers.iter().map(|l| l.channel_importance()).collect();
+        let sorted = net.sort_channels_nested(&[4]);
+        for (layer, before) in sorted.layers.iter().zip(&before) {
+            let four = 4 * layer.channels_in;
+            let after = layer.channel_importance();
+            // The channels past 4 C_in are the same set as before (each
+            // importance value is a channel's), in decreasing order, and so
+            // are the ones before it.
+            let mut kept: Vec<f32> = before[four..].to_vec();
+            kept.sort_by(|a, b| b.total_cmp(a));
+            assert_eq!(after[four..].to_vec(), kept);
+            let mut front: Vec<f32> = before[..four].to_vec();
+            front.sort_by(|a, b| b.total_cmp(a));
+            assert_eq!(after[..four].to_vec(), front);
+            // Every channel past 4 C_in outweighs every one before it, so
+            // the unconstrained sort would have broken the nesting.
+            assert!(after[four..].iter().all(|&v| v > after[0]));
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use oxinas_train::{
 
 use crate::nb201_supernet::Nb201Supernet;
 use crate::oneshot_error::OneShotError;
+use crate::search_augmentation::SearchAugmentation;
 use crate::supernet_evaluation::{BatchStream, check_batch_size};
 
 /// The shared weights' optimiser: Nesterov SGD with weight decay on a cosine schedule.
@@ -47,6 +48,8 @@ pub struct SupernetSettings {
     pub grad_clip_norm: f64,
     /// Stop each pass after this many steps (the whole training split when absent).
     pub steps_per_epoch: Option<usize>,
+    /// Augmentation of the training batches (the references crop and flip them).
+    pub augmentation: SearchAugmentation,
 }
 
 impl Default for SupernetSettings {
@@ -62,6 +65,7 @@ impl Default for SupernetSettings {
             weight_decay: 5e-4,
             grad_clip_norm: 5.0,
             steps_per_epoch: None,
+            augmentation: SearchAugmentation::Standard,
         }
     }
 }
@@ -139,7 +143,12 @@ pub(crate) struct SharedWeightTrainer<'a, B: AutodiffBackend> {
         Nb201Supernet<B>,
         B,
     >,
+    /// Normalisation of the training split, no augmentation (evaluation).
     batcher: ImageBatcher,
+    /// The same normalisation with the training batches' augmentation.
+    train_batcher: ImageBatcher,
+    /// The augmentation's draws.
+    augment_rng: SeededRng,
     stream: BatchStream,
     schedule: CosineSchedule,
     steps_per_epoch: usize,
@@ -149,7 +158,8 @@ pub(crate) struct SharedWeightTrainer<'a, B: AutodiffBackend> {
 }
 
 impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
-    /// A trainer over `splits.train`; `seed` fixes the batch order.
+    /// A trainer over `splits.train`; `seed` fixes the batch order and the
+    /// augmentation's draws.
     pub(crate) fn new(
         splits: &'a DataSplits,
         settings: &SupernetSettings,
@@ -159,6 +169,14 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
         settings.validate()?;
         check_batch_size(splits, settings.batch_size)?;
         let stream = BatchStream::new(splits.train.len(), settings.batch_size, seed);
+        let batcher = ImageBatcher {
+            normalization: Normalization::fit(&splits.train),
+            augmentation: None,
+        };
+        let train_batcher = ImageBatcher {
+            augmentation: settings.augmentation.for_images(splits.train.shape()),
+            ..batcher.clone()
+        };
         let steps_per_epoch = settings
             .steps_per_epoch
             .map_or(stream.batches_per_pass(), |s| {
@@ -175,10 +193,9 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
                 ))
                 .with_weight_decay(Some(WeightDecayConfig::new(settings.weight_decay as f32)))
                 .init::<B, Nb201Supernet<B>>(),
-            batcher: ImageBatcher {
-                normalization: Normalization::fit(&splits.train),
-                augmentation: None,
-            },
+            batcher,
+            train_batcher,
+            augment_rng: rng_from_seed(derive_seed(seed, &[AUGMENT_STREAM])),
             stream,
             schedule: CosineSchedule {
                 base_lr: settings.lr,
@@ -194,9 +211,15 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
         })
     }
 
-    /// The batcher (normalisation fitted on the training split).
+    /// The evaluation batcher (normalisation fitted on the training split,
+    /// no augmentation).
     pub(crate) fn batcher(&self) -> &ImageBatcher {
         &self.batcher
+    }
+
+    /// The training batcher (that normalisation and the training augmentation).
+    pub(crate) fn train_batcher(&self) -> &ImageBatcher {
+        &self.train_batcher
     }
 
     /// One pass: a cell from `sample` per batch, one SGD step on it.
@@ -207,16 +230,14 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
     ) -> Result<(Nb201Supernet<B>, SupernetEpoch), OneShotError> {
         let start = Instant::now();
         self.epoch += 1;
-        // Batches are never augmented, so this generator is never drawn from.
-        let mut unused_rng = rng_from_seed(0);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0, 0);
         for _ in 0..self.steps_per_epoch {
             let arch = sample();
             let batch = self.stream.next_batch();
             let train = &self.splits.train;
             let (images, targets) =
-                self.batcher
-                    .batch::<B>(train, &batch, &mut unused_rng, &self.device);
+                self.train_batcher
+                    .batch::<B>(train, &batch, &mut self.augment_rng, &self.device);
             let labels: Vec<usize> = batch.iter().map(|&i| train.label(i)).collect();
             let logits = supernet.forward_arch(images, &arch);
             let loss = smoothed_cross_entropy(logits.clone(), &labels, 0.0);
@@ -249,6 +270,9 @@ impl<'a, B: AutodiffBackend> SharedWeightTrainer<'a, B> {
         Ok((supernet, report))
     }
 }
+
+/// The augmentation's stream under the trainer's seed.
+const AUGMENT_STREAM: u64 = 1;
 
 /// Seed streams of uniform-sampling training.
 mod stream {

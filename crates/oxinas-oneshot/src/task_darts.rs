@@ -28,6 +28,7 @@ use crate::architecture_weights::{ArchWeights, mean_entropy};
 use crate::checkpoint::save_module;
 use crate::darts_search::{check_finite, scalar, second_order_gradient};
 use crate::darts_settings::DartsOrder;
+use crate::module_shift::SgdTrace;
 use crate::nb201_supernet::{Nb201Supernet, Nb201TaskConfig};
 use crate::oneshot_error::OneShotError;
 use crate::search_supernet::{Mixture, SearchSupernet};
@@ -175,6 +176,8 @@ pub fn run_task_darts<B: AutodiffBackend>(
         )
     };
 
+    // The weights' SGD as the second-order virtual step unrolls it.
+    let mut sgd_trace = SgdTrace::new(settings.momentum, settings.weight_decay);
     let mut epochs = Vec::with_capacity(settings.epochs);
     let mut step = 0;
     for epoch in 1..=settings.epochs {
@@ -206,6 +209,7 @@ pub fn run_task_darts<B: AutodiffBackend>(
                     |net: &Net<B>, m: &[Tensor<B, 2>]| mixed_loss(net, m, &train),
                     |net: &Net<B>, m: &[Tensor<B, 2>]| mixed_loss(net, m, &valid),
                     schedule.lr(step),
+                    &sgd_trace,
                 ),
             };
             check_finite("architecture", value, epoch, step)?;
@@ -233,6 +237,9 @@ pub fn run_task_darts<B: AutodiffBackend>(
             let norm =
                 clip_global_norm::<B, Net<B>>(&supernet, &mut grads, settings.grad_clip_norm);
             check_weights("weight gradient norm", norm, epoch, step)?;
+            if settings.order == DartsOrder::Second {
+                sgd_trace.record::<B, Net<B>>(&supernet, &grads);
+            }
             supernet = weight_optimizer.step(schedule.lr(step), supernet, grads);
             step += 1;
         }

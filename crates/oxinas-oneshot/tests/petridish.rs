@@ -157,6 +157,107 @@ fn stop_forward_candidates_gather_gradient_without_touching_the_parent() {
 }
 
 #[test]
+fn a_fresh_candidate_convolution_gets_gradient_on_its_first_step() {
+    // Fresh candidates, weights as built: 3 sources x 4 ops = 12 candidates,
+    // each α = 1/12. (At α = 0 a candidate's output op(x) * α would pass no
+    // gradient back to the op, and its convolution could never start.)
+    let parent = parent();
+    let inputs = candidate_inputs(&parent.architecture(), &LayerOp::ALL, 3);
+    let fresh = CandidateLayer::<Ad>::new(
+        inputs,
+        FRAME.channels,
+        &mut rng_from_seed(5),
+        &Default::default(),
+    );
+    let alphas = values(fresh.weights.val());
+    assert_eq!(alphas.len(), 12);
+    assert!(
+        alphas.iter().all(|&a| (a - 1.0 / 12.0).abs() < 1e-7),
+        "{alphas:?}"
+    );
+
+    let ctx = ForwardContext::new(NormMode::Apply);
+    let with = ParentWithCandidates {
+        parent,
+        candidates: fresh,
+    };
+    let loss = smoothed_cross_entropy(with.logits(images(), &ctx), &[9, 8, 7, 6, 5, 4], 0.0);
+    let grads = loss.backward();
+    for (k, op) in with.candidates.ops.iter().enumerate() {
+        let Some(unit) = op.conv.as_ref() else {
+            continue;
+        };
+        let grad = values(unit.conv.weight.grad(&grads).unwrap());
+        let norm: f32 = grad.iter().map(|g| g * g).sum::<f32>().sqrt();
+        assert!(
+            norm > 1e-6,
+            "candidate {k} ({:?}): gradient norm {norm}",
+            op.op
+        );
+    }
+}
+
+#[test]
+fn a_new_layer_concatenates_and_projects_to_its_candidates_weighted_sum() {
+    let parent = parent();
+    let device = Default::default();
+    let ctx = ForwardContext::new(NormMode::Apply);
+    let candidates = candidates(&parent);
+    let maps = parent.feature_maps(images(), &ctx);
+    let chosen = [1, 4, 9];
+    let layer = candidates.layer_from(&chosen, &device);
+    // Three outputs of 4 channels concatenated, projected back to 4.
+    let projection = layer
+        .projection
+        .as_ref()
+        .expect("three inputs are projected");
+    assert_eq!(projection.val().dims(), [4, 12, 1, 1]);
+    // At insertion the projection computes Σ α_k op_k(x_k) over the chosen
+    // candidates (α_k = 0.3 + 0.1 k here): 0.4, 0.7 and 1.2.
+    let mut expected: Option<Tensor<Ad, 4>> = None;
+    for (k, alpha) in chosen.iter().zip([0.4f32, 0.7, 1.2]) {
+        let input = candidates.inputs[*k];
+        let y = candidates.ops[*k]
+            .forward(maps[input.source].clone(), &ctx)
+            .mul_scalar(alpha);
+        expected = Some(match expected {
+            Some(e) => e + y,
+            None => y,
+        });
+    }
+    let got = values(layer.forward(&maps, &ctx));
+    let want = values(expected.unwrap());
+    assert!(max_abs_diff(&got, &want) <= 1e-5);
+    // A one-candidate layer is that operation alone.
+    assert!(candidates.layer_from(&[3], &device).projection.is_none());
+}
+
+#[test]
+fn a_networks_parameters_are_those_its_architecture_counts() {
+    let arch = parent().architecture().grown(vec![
+        LayerInput {
+            source: 2,
+            op: LayerOp::Conv5x5,
+        },
+        LayerInput {
+            source: 0,
+            op: LayerOp::MaxPool3x3,
+        },
+        LayerInput {
+            source: 1,
+            op: LayerOp::Conv3x3,
+        },
+    ]);
+    let network = PetridishNetwork::<Ad>::new(&arch, FRAME, 1.0, 2, &Default::default());
+    // Trainable parameters, batch norm's running statistics excluded (as
+    // the architecture counts them): 1,041 by hand: stem 44, seed layer 153,
+    // the parent's second layer 152 + 32 (projection 2*4*4) + 1, the new
+    // layer 408 + 152 + 48 (projection 3*4*4) + 1, head 50.
+    assert_eq!(oxinas_train::trainable_params(&network), 1041);
+    assert_eq!(arch.params(&FRAME), 1041);
+}
+
+#[test]
 fn stop_forward_is_zero_forward_and_identity_backward() {
     let x = Tensor::<Ad, 1>::from_floats([1.5, -2.0, 3.0], &Default::default()).require_grad();
     let y = stop_forward(x.clone());

@@ -64,3 +64,56 @@ fn the_loss_falls_and_shared_weights_rank_cells_above_chance() {
     assert!(convs > 0.3, "333333: {convs}");
     assert!(empty < 0.2, "000000: {empty}");
 }
+
+/// Seeded random 16 x 16 colour images in two classes (the smallest size
+/// the standard augmentation crops and flips).
+fn colour_images(count: usize, seed: u64) -> oxinas_train::ImageDataset {
+    use rand::Rng;
+    let shape = oxinas_train::ImageShape {
+        channels: 3,
+        height: 16,
+        width: 16,
+    };
+    let mut rng = oxinas_core::seed::rng_from_seed(seed);
+    let pixels = (0..count * shape.len())
+        .map(|_| rng.random_range(0..=255u8))
+        .collect();
+    let labels = (0..count).map(|i| (i % 2) as u16).collect();
+    oxinas_train::ImageDataset::new("synthetic", pixels, labels, shape, 2, 255).unwrap()
+}
+
+#[test]
+fn augmented_training_is_fixed_by_its_seed_and_does_augment() {
+    use oxinas_oneshot::SearchAugmentation;
+    let splits = oxinas_train::DataSplits {
+        train: colour_images(64, 1),
+        validation: colour_images(16, 2),
+        test: colour_images(16, 3),
+    };
+    let settings = |augmentation| SupernetSettings {
+        channels: 2,
+        cells_per_stage: 1,
+        epochs: 2,
+        batch_size: 16,
+        steps_per_epoch: Some(2),
+        augmentation,
+        ..SupernetSettings::default()
+    };
+    let losses = |augmentation| -> Vec<f64> {
+        let (_, epochs) = train_supernet_uniform::<CpuTrainBackend>(
+            &splits,
+            &settings(augmentation),
+            7,
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        epochs.iter().map(|e| e.train_loss).collect()
+    };
+    let augmented = losses(SearchAugmentation::Standard);
+    assert_eq!(losses(SearchAugmentation::Standard), augmented);
+    // The same seed without augmentation sees other pixels from the first
+    // batch on, so the losses differ.
+    let plain = losses(SearchAugmentation::Off);
+    assert_ne!(plain[0], augmented[0]);
+}

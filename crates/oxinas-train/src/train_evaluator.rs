@@ -189,10 +189,7 @@ impl TrainEvaluatorSettings {
             warmup_epochs: 0,
             label_smoothing: 0.0,
             grad_clip_norm: Some(5.0),
-            augmentation: (side >= 8).then_some(crate::train_settings::AugmentationSettings {
-                crop_padding: (side / 8).max(1),
-                horizontal_flip: false,
-            }),
+            augmentation: crate::train_settings::AugmentationSettings::scaled_crop(side),
             eval_batch_size: 512,
         }
     }

@@ -48,6 +48,28 @@ pub struct AugmentationSettings {
     pub horizontal_flip: bool,
 }
 
+impl AugmentationSettings {
+    /// A random crop scaled to images `side` pixels high, without flips:
+    /// zero padding `side / 8` (4 at CIFAR's 32 pixels, 1 at the digits' 8);
+    /// `None` under 8 pixels, where a one-pixel shift is already an eighth of
+    /// the image.
+    pub fn scaled_crop(side: usize) -> Option<Self> {
+        (side >= 8).then_some(Self {
+            crop_padding: side / 8,
+            horizontal_flip: false,
+        })
+    }
+}
+
+impl From<AugmentationSettings> for crate::image_batch::Augmentation {
+    fn from(settings: AugmentationSettings) -> Self {
+        Self {
+            crop_padding: settings.crop_padding,
+            horizontal_flip: settings.horizontal_flip,
+        }
+    }
+}
+
 /// Hyperparameters of one training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -152,10 +152,7 @@ where
     let normalization = Normalization::fit(train_data);
     let batcher = ImageBatcher {
         normalization: normalization.clone(),
-        augmentation: settings.augmentation.map(|a| Augmentation {
-            crop_padding: a.crop_padding,
-            horizontal_flip: a.horizontal_flip,
-        }),
+        augmentation: settings.augmentation.map(Augmentation::from),
     };
     let eval_batcher = ImageBatcher {
         normalization,

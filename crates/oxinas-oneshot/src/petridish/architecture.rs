@@ -1,6 +1,7 @@
-//! A grown macro network as data: a stem, then layers that each sum
-//! operations on earlier feature maps, all summed (with a learnable scale
-//! each) into the classifier's input.
+//! A grown macro network as data: a stem, then layers that each merge
+//! operations on earlier feature maps (concatenated and projected by a 1x1
+//! convolution), all summed (with a learnable scale each) into the
+//! classifier's input.
 
 use std::fmt::Write;
 
@@ -84,14 +85,18 @@ impl MacroArchitecture {
     }
 
     /// Trainable parameters in `frame`: stem convolution and batch norm,
-    /// each layer's operations and scale, the linear classifier with bias.
+    /// each layer's operations, projection (two or more inputs) and scale,
+    /// the linear classifier with bias.
     pub fn params(&self, frame: &NetworkFrame) -> usize {
         let c = frame.channels;
         let stem = frame.image_channels * c * 9 + 2 * c;
         let layers: usize = self
             .layers
             .iter()
-            .map(|inputs| 1 + inputs.iter().map(|x| x.op.params(c)).sum::<usize>())
+            .map(|inputs| {
+                1 + projection_weights(inputs.len(), c)
+                    + inputs.iter().map(|x| x.op.params(c)).sum::<usize>()
+            })
             .sum();
         stem + layers + c * frame.classes + frame.classes
     }
@@ -105,8 +110,10 @@ impl MacroArchitecture {
         let layers: usize = self
             .layers
             .iter()
-            .flatten()
-            .map(|x| x.op.macs(c, h, w))
+            .map(|inputs| {
+                projection_weights(inputs.len(), c) * h * w
+                    + inputs.iter().map(|x| x.op.macs(c, h, w)).sum::<usize>()
+            })
             .sum();
         stem + layers + c * frame.classes
     }
@@ -142,6 +149,16 @@ impl MacroArchitecture {
     }
 }
 
+/// Weights of a layer's 1x1 projection of `inputs` concatenated
+/// `channels`-channel outputs back to `channels` (none for one input).
+fn projection_weights(inputs: usize, channels: usize) -> usize {
+    if inputs > 1 {
+        inputs * channels * channels
+    } else {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,16 +190,18 @@ mod tests {
     #[test]
     fn params_counted_by_hand() {
         // Stem 1*4*9 + 8 = 44; seed layer 4*4*9 + 8 + 1 = 153;
-        // grown layer 0 (pool) + 4*4*25 + 8 + 1 = 409; head 40 + 10 = 50.
+        // grown layer 0 (pool) + 4*4*25 + 8 + 1 = 409 plus its projection of
+        // the two concatenated outputs, 8 -> 4 channels: 32; head 40 + 10 = 50.
         assert_eq!(MacroArchitecture::seed().params(&frame()), 44 + 153 + 50);
-        assert_eq!(grown().params(&frame()), 44 + 153 + 409 + 50);
+        assert_eq!(grown().params(&frame()), 44 + 153 + 409 + 32 + 50);
     }
 
     #[test]
     fn macs_counted_by_hand() {
-        // Stem 1*4*9*64 = 2304; 3x3 layer 4*4*9*64 = 9216; 5x5 conv 4*4*25*64 = 25600; head 40.
+        // Stem 1*4*9*64 = 2304; 3x3 layer 4*4*9*64 = 9216; 5x5 conv 4*4*25*64 = 25600;
+        // the grown layer's projection 8*4*64 = 2048; head 40.
         assert_eq!(MacroArchitecture::seed().macs(&frame()), 2304 + 9216 + 40);
-        assert_eq!(grown().macs(&frame()), 2304 + 9216 + 25600 + 40);
+        assert_eq!(grown().macs(&frame()), 2304 + 9216 + 25600 + 2048 + 40);
         assert_eq!(
             grown().cost(CostMeasure::Macs, &frame()),
             grown().macs(&frame())

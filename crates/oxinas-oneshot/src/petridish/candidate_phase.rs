@@ -1,6 +1,5 @@
-//! Training the candidates of one expansion with the parent frozen.
+//! Training the candidates of one expansion alongside their parent.
 
-use burn::module::Module;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
@@ -22,14 +21,17 @@ mod stream {
 }
 
 /// Trains `candidates` on top of `parent` for `epochs` epochs: cross-entropy
-/// plus `l1_penalty · Σ|α|`, SGD (momentum 0.9) at `lr` on the candidates
-/// only. The parent's weights are frozen and, through the stop-gradient and
-/// stop-forward, neither its output nor its gradients depend on the
-/// candidates. Batching and augmentation follow `train`.
+/// plus `l1_penalty · Σ|α|`, SGD (momentum 0.9) at `lr` on the parent and
+/// the candidates together, as Petridish keeps training the parent while its
+/// candidates learn. Through the stop-gradient and stop-forward, neither the
+/// parent's output nor its gradients depend on the candidates, so the parent
+/// trains exactly as it would alone. Batching and augmentation follow
+/// `train`. Returns the parent as trained (a private copy: `parent` itself is
+/// untouched) and the candidates.
 #[allow(clippy::too_many_arguments)]
 pub fn train_candidates<B: AutodiffBackend>(
     parent: &PetridishNetwork<B>,
-    mut candidates: CandidateLayer<B>,
+    candidates: CandidateLayer<B>,
     splits: &DataSplits,
     train: &TrainSettings,
     epochs: usize,
@@ -37,7 +39,7 @@ pub fn train_candidates<B: AutodiffBackend>(
     l1_penalty: f64,
     seed: u64,
     device: &B::Device,
-) -> CandidateLayer<B> {
+) -> (PetridishNetwork<B>, CandidateLayer<B>) {
     let data = &splits.train;
     let batcher = ImageBatcher {
         normalization: Normalization::fit(data),
@@ -50,10 +52,13 @@ pub fn train_candidates<B: AutodiffBackend>(
         .with_momentum(Some(
             MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
         ))
-        .init::<B, CandidateLayer<B>>();
-    // The parent is a private copy (its batch-norm statistics move in training
-    // mode) whose parameters need no gradient.
-    let frozen = parent.isolated().no_grad();
+        .init::<B, ParentWithCandidates<B>>();
+    // The parent is a private copy: its weights and batch-norm statistics
+    // move here, and other jobs may read the stored parent meanwhile.
+    let mut model = ParentWithCandidates {
+        parent: parent.isolated(),
+        candidates,
+    };
     let batch_size = train.batch_size.min(data.len()).max(2);
     let mut shuffle_rng = rng_from_seed(derive_seed(seed, &[stream::SHUFFLE]));
     let mut augment_rng = rng_from_seed(derive_seed(seed, &[stream::AUGMENT]));
@@ -64,16 +69,12 @@ pub fn train_candidates<B: AutodiffBackend>(
         for batch in order.chunks(batch_size).filter(|b| b.len() >= 2) {
             let (images, _) = batcher.batch::<B>(data, batch, &mut augment_rng, device);
             let targets: Vec<usize> = batch.iter().map(|&i| data.label(i)).collect();
-            let model = ParentWithCandidates {
-                parent: frozen.clone(),
-                candidates,
-            };
             let logits = model.logits(images, &ctx);
             let loss = smoothed_cross_entropy(logits, &targets, train.label_smoothing)
                 + model.candidates.l1().mul_scalar(l1_penalty);
-            let grads = GradientsParams::from_grads(loss.backward(), &model.candidates);
-            candidates = optimizer.step(lr, model.candidates, grads);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(lr, model, grads);
         }
     }
-    candidates
+    (model.parent, model.candidates)
 }

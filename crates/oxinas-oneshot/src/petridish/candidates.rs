@@ -43,7 +43,9 @@ pub fn candidate_inputs(
         .collect()
 }
 
-/// All candidates of one expansion, each with its weight `α` (initially 0).
+/// All candidates of one expansion, each with its weight `α` (initially
+/// `1 / n` for `n` candidates, so every candidate's operation gets a
+/// gradient from the first step).
 #[derive(Module, Debug)]
 pub struct CandidateLayer<B: Backend> {
     /// One module per candidate.
@@ -53,10 +55,14 @@ pub struct CandidateLayer<B: Backend> {
     /// What each candidate reads and does.
     #[module(skip)]
     pub inputs: Vec<LayerInput>,
+    /// Channels of every feature map (each candidate's input and output).
+    #[module(skip)]
+    pub channels: usize,
 }
 
 impl<B: Backend> CandidateLayer<B> {
-    /// Candidates `inputs` on `channels` channels, weights drawn from `rng`.
+    /// Candidates `inputs` on `channels` channels, operation weights drawn
+    /// from `rng`, every `α` at `1 / n`.
     pub fn new(
         inputs: Vec<LayerInput>,
         channels: usize,
@@ -67,10 +73,12 @@ impl<B: Backend> CandidateLayer<B> {
             .iter()
             .map(|x| OpModule::new(x.op, channels, rng, device))
             .collect();
+        let n = inputs.len();
         Self {
             ops,
-            weights: Param::from_tensor(Tensor::zeros([inputs.len()], device)),
+            weights: Param::from_tensor(Tensor::full([n], 1.0 / n.max(1) as f64, device)),
             inputs,
+            channels,
         }
     }
 
@@ -115,13 +123,25 @@ impl<B: Backend> CandidateLayer<B> {
     }
 
     /// The chosen candidates as a new layer, their trained operation
-    /// weights kept and the layer's scale set to 0 (output-preserving).
+    /// weights kept and the layer's scale set to 0 (output-preserving). Two
+    /// or more candidates are concatenated and projected, the projection
+    /// starting as their `α`-weighted sum (the function they learned).
     pub fn layer_from(&self, chosen: &[usize], device: &B::Device) -> GrownLayer<B> {
         let mut chosen = chosen.to_vec();
         chosen.sort_unstable();
-        let inputs = chosen.iter().map(|&k| self.inputs[k]).collect();
+        let inputs: Vec<LayerInput> = chosen.iter().map(|&k| self.inputs[k]).collect();
         let ops = chosen.iter().map(|&k| self.ops[k].isolated()).collect();
-        GrownLayer::from_ops(inputs, ops, 0.0, device)
+        let alphas: Vec<f32> = self
+            .weights
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap_or_default();
+        let chosen_alphas: Vec<f32> = chosen.iter().map(|&k| alphas[k]).collect();
+        let projection = (inputs.len() > 1)
+            .then(|| GrownLayer::weighted_sum_projection(&chosen_alphas, self.channels, device));
+        GrownLayer::from_ops(inputs, ops, projection, 0.0, device)
     }
 }
 

@@ -6,10 +6,11 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
+use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d};
+use burn::tensor::ops::ConvOptions;
 
 use oxinas_core::seed::{SeededRng, rng_from_seed};
-use oxinas_train::init::default_linear;
+use oxinas_train::init::{default_linear, default_param};
 use oxinas_train::{
     ConvShape, ForwardContext, ImageClassifier, ReluConvBn, batch_norm, conv_without_bias,
 };
@@ -57,11 +58,17 @@ impl<B: Backend> OpModule<B> {
     }
 }
 
-/// A grown layer: the sum of its operations, times a learnable scale.
+/// A grown layer: its operations' outputs concatenated along the channels
+/// and projected back to the frame's channels by a 1x1 convolution (as
+/// Petridish merges a new layer's operations; a one-operation layer is that
+/// operation alone), times a learnable scale.
 #[derive(Module, Debug)]
 pub struct GrownLayer<B: Backend> {
     /// One module per input, in the order of `inputs`.
     pub ops: Vec<OpModule<B>>,
+    /// The 1x1 projection `[channels, inputs * channels, 1, 1]` of the
+    /// concatenated outputs (no bias); absent for a one-input layer.
+    pub projection: Option<Param<Tensor<B, 4>>>,
     /// The scale on the layer's contribution to the classifier's input, `[1]`.
     pub scale: Param<Tensor<B, 1>>,
     /// The feature maps read and the operations on them.
@@ -70,36 +77,77 @@ pub struct GrownLayer<B: Backend> {
 }
 
 impl<B: Backend> GrownLayer<B> {
-    /// A layer from trained (or fresh) operations and an initial scale.
+    /// A layer from trained (or fresh) operations, the projection of their
+    /// concatenated outputs (`Some` exactly when there are two or more) and
+    /// an initial scale.
     pub fn from_ops(
         inputs: Vec<LayerInput>,
         ops: Vec<OpModule<B>>,
+        projection: Option<Tensor<B, 4>>,
         scale: f32,
         device: &B::Device,
     ) -> Self {
+        assert_eq!(
+            projection.is_some(),
+            inputs.len() > 1,
+            "a projection exactly when a layer has two or more inputs"
+        );
         Self {
             ops,
+            projection: projection.map(Param::from_tensor),
             scale: Param::from_tensor(Tensor::from_floats([scale], device)),
             inputs,
         }
     }
 
+    /// The projection whose output is `Σ_k weights[k] · y_k` for the
+    /// concatenated `[y_1, ..., y_n]` of `channels` channels each: block `k`
+    /// is `weights[k]` times the identity. A layer built from candidates with
+    /// it computes exactly their weighted sum.
+    pub fn weighted_sum_projection(
+        weights: &[f32],
+        channels: usize,
+        device: &B::Device,
+    ) -> Tensor<B, 4> {
+        let n = weights.len();
+        let mut values = vec![0.0f32; channels * n * channels];
+        for (k, &w) in weights.iter().enumerate() {
+            for c in 0..channels {
+                values[c * n * channels + k * channels + c] = w;
+            }
+        }
+        Tensor::from_data(
+            burn::tensor::TensorData::new(values, [channels, n * channels, 1, 1]),
+            device,
+        )
+    }
+
     /// The layer's output (before its scale) given all earlier feature maps.
     pub fn forward(&self, maps: &[Tensor<B, 4>], ctx: &ForwardContext<B>) -> Tensor<B, 4> {
-        let mut sum: Option<Tensor<B, 4>> = None;
-        for (input, op) in self.inputs.iter().zip(&self.ops) {
-            let y = op.forward(maps[input.source].clone(), ctx);
-            sum = Some(match sum {
-                Some(s) => s + y,
-                None => y,
-            });
+        let outputs: Vec<Tensor<B, 4>> = self
+            .inputs
+            .iter()
+            .zip(&self.ops)
+            .map(|(input, op)| op.forward(maps[input.source].clone(), ctx))
+            .collect();
+        match &self.projection {
+            Some(weight) => conv2d(
+                Tensor::cat(outputs, 1),
+                weight.val(),
+                None,
+                ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+            ),
+            None => outputs
+                .into_iter()
+                .next()
+                .expect("a grown layer has at least one input"),
         }
-        sum.expect("a grown layer has at least one input")
     }
 
     fn isolated(&self) -> Self {
         Self {
             ops: self.ops.iter().map(OpModule::isolated).collect(),
+            projection: self.projection.clone(),
             scale: self.scale.clone(),
             inputs: self.inputs.clone(),
         }
@@ -153,7 +201,11 @@ impl<B: Backend> PetridishNetwork<B> {
                     .iter()
                     .map(|x| OpModule::new(x.op, c, &mut rng, device))
                     .collect();
-                GrownLayer::from_ops(inputs.clone(), ops, scale, device)
+                // PyTorch's default 1x1 convolution initialisation.
+                let n = inputs.len();
+                let projection =
+                    (n > 1).then(|| default_param([c, n * c, 1, 1], n * c, &mut rng, device).val());
+                GrownLayer::from_ops(inputs.clone(), ops, projection, scale, device)
             })
             .collect();
         let head = default_linear(c, frame.classes, &mut rng, device);

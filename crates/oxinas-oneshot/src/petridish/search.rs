@@ -162,8 +162,10 @@ pub fn run_petridish<B: AutodiffBackend>(
         });
         expanded.extend(&parents);
 
-        // Candidates queue: one candidate phase per parent, a new layer per layer size.
-        let layers: Vec<Vec<GrownLayer<B::InnerBackend>>> =
+        // Candidates queue: one candidate phase per parent, a new layer per
+        // layer size; each phase also returns its parent as trained through it.
+        type Expansion<B> = (PetridishNetwork<B>, Vec<GrownLayer<B>>);
+        let layers: Vec<Expansion<B::InnerBackend>> =
             run_jobs(&parents, settings.threads, |_, &p| {
                 let parent = trainable::<B>(&networks[p]);
                 let inputs = candidate_inputs(
@@ -174,7 +176,7 @@ pub fn run_petridish<B: AutodiffBackend>(
                 let phase_seed = derive_seed(seed, &[stream::CANDIDATES, p as u64]);
                 let mut rng = rng_from_seed(derive_seed(phase_seed, &[0]));
                 let candidates = CandidateLayer::new(inputs, frame.channels, &mut rng, device);
-                let candidates = train_candidates(
+                let (trained_parent, candidates) = train_candidates(
                     &parent,
                     candidates,
                     splits,
@@ -186,27 +188,31 @@ pub fn run_petridish<B: AutodiffBackend>(
                     device,
                 );
                 let ranked = candidates.ranked();
-                settings
+                let new_layers: Vec<_> = settings
                     .layer_sizes
                     .iter()
                     .map(|&size| {
                         let chosen = &ranked[..size.min(ranked.len())];
                         candidates.layer_from(chosen, device).valid()
                     })
-                    .collect()
+                    .collect();
+                (trained_parent.valid(), new_layers)
             });
         search_epochs += settings.candidate_epochs * parents.len();
 
-        // Children queue: each child is its parent's weights plus a zero-scaled layer.
+        // Children queue: each child is its parent's weights, as trained
+        // through the candidate phase, plus a zero-scaled layer.
         let mut children: Vec<(usize, usize, GrownLayer<B::InnerBackend>)> = Vec::new();
-        for (&p, new_layers) in parents.iter().zip(layers) {
+        let mut trained_parents = Vec::with_capacity(parents.len());
+        for (&p, (trained_parent, new_layers)) in parents.iter().zip(layers) {
             for layer in new_layers {
                 let id = models.len() + children.len();
-                children.push((id, p, layer));
+                children.push((id, trained_parents.len(), layer));
             }
+            trained_parents.push((p, trained_parent));
         }
-        let trained = run_jobs(&children, settings.threads, |_, (id, p, layer)| {
-            let child = trainable::<B>(&networks[*p])
+        let trained = run_jobs(&children, settings.threads, |_, (id, k, layer)| {
+            let child = trainable::<B>(&trained_parents[*k].1)
                 .with_layer(GrownLayer::from_inner(layer.clone()))
                 .map(&mut RequireGrad);
             train(
@@ -219,7 +225,8 @@ pub fn run_petridish<B: AutodiffBackend>(
             )
             .map(|(network, report)| (network.valid(), report))
         });
-        for ((id, p, _), result) in children.into_iter().zip(trained) {
+        for ((id, k, _), result) in children.into_iter().zip(trained) {
+            let p = trained_parents[k].0;
             let (network, report) = result?;
             let lineage =
                 models[p].lineage_epochs + settings.candidate_epochs + settings.child_epochs;

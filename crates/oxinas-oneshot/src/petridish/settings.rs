@@ -28,7 +28,7 @@ pub struct PetridishSettings {
     pub layer_sizes: Vec<usize>,
     /// Relative slack of the ε-hull that parents are drawn from.
     pub epsilon: f64,
-    /// Epochs of the candidate phase (the parent frozen, candidates learning).
+    /// Epochs of the candidate phase (the parent training on, its candidates learning).
     pub candidate_epochs: usize,
     /// Learning rate of the candidates (SGD with momentum 0.9, constant).
     pub candidate_lr: f64,
