@@ -227,6 +227,7 @@ fn cpu_model() -> Option<String> {
 }
 
 /// The message of a caught panic.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<String>()
