@@ -13,7 +13,7 @@ use oxinas_experiment::{
 };
 use oxinas_testkit::skip_test;
 use oxinas_train::WgpuAdapter;
-use support::workspace_root;
+use support::{queries, workspace_root};
 
 /// One random-search trial of 2 one-epoch queries of cells trained on 136
 /// digits (2 steps; lavapipe runs kernels slowly).
@@ -147,20 +147,6 @@ fn a_one_shot_run_checks_its_device_before_loading_data() {
         "{message}"
     );
     assert!(!out.exists());
-}
-
-/// Validation accuracy of each query, by cell.
-fn queries(run_dir: &Path) -> Vec<(String, f64)> {
-    let text = std::fs::read_to_string(run_dir.join("trajectories.jsonl")).unwrap();
-    text.lines()
-        .map(|line| {
-            let q: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                q["arch"].as_str().unwrap().to_owned(),
-                q["validation"].as_f64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

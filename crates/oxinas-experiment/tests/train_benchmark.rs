@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{run, workspace_root};
+use support::{queries, run, workspace_root};
 
 use std::path::Path;
 
@@ -38,20 +38,6 @@ kind = "random_search"
 label = "test acc"
 metric = "test_acc@1"
 "#;
-
-/// Each query's cell and validation accuracy (the cost is wall time, which varies).
-fn queries(run_dir: &Path) -> Vec<(String, f64)> {
-    let text = std::fs::read_to_string(run_dir.join("trajectories.jsonl")).unwrap();
-    text.lines()
-        .map(|line| {
-            let q: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                q["arch"].as_str().unwrap().to_owned(),
-                q["validation"].as_f64().unwrap(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn cells_trained_on_digits_are_searched_and_reported_reproducibly() {

@@ -23,3 +23,18 @@ pub fn run(text: &str, out: &Path, threads: usize) -> ExperimentReport {
     options.threads = Some(threads);
     run_experiment(&config, text, &options, &NoProgress).unwrap()
 }
+
+/// Each query's cell and validation accuracy, from `trajectories.jsonl` (the
+/// cost is wall time, which varies).
+pub fn queries(run_dir: &Path) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(run_dir.join("trajectories.jsonl")).unwrap();
+    text.lines()
+        .map(|line| {
+            let q: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                q["arch"].as_str().unwrap().to_owned(),
+                q["validation"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
