@@ -286,7 +286,7 @@ fn read_nb201_zero_cost(root: &Path, dataset: &str) -> Result<HashMap<String, Ve
     let path = root.join("nb201/original/naslib/zc_nasbench201.json");
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     // NASLib wrote a few diverged scores as bare `-Infinity`, which is not
-    // JSON; read them as missing.
+    // JSON; read them as missing (non-finite below).
     let text = text
         .replace("-Infinity", "null")
         .replace("Infinity", "null")
@@ -332,8 +332,9 @@ fn read_nb201_zero_cost(root: &Path, dataset: &str) -> Result<HashMap<String, Ve
                     .get(name)
                     .and_then(|s| s.get("score"))
                     .and_then(|s| s.as_f64())
-                    // A few cells lack a proxy or have a non-finite score: 0.
-                    .unwrap_or(0.0)
+                    // A few cells lack a proxy or have a diverged score: left
+                    // non-finite, which OMNI scores -1e8 as NASLib does.
+                    .unwrap_or(f64::NAN)
             })
             .collect::<Vec<_>>();
         out.insert(String::from_utf8_lossy(&digits).into_owned(), scores);
