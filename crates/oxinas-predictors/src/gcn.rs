@@ -21,7 +21,7 @@ use oxinas_core::seed::rng_from_seed;
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
-use crate::column_moments::column_moments;
+use crate::column_moments::{batch_norm_backward, column_moments};
 use crate::error::hyper;
 use crate::row_major_gemm::{MatRef, gemm};
 use crate::sigmoid_moments::{logit, sigmoid, sigmoid_moments};
@@ -217,8 +217,7 @@ struct Scratch {
     dh: Vec<f64>,
     dz: Vec<f64>,
     dm: Vec<f64>,
-    sum_d: Vec<f64>,
-    sum_dx: Vec<f64>,
+    sums: Vec<f64>,
 }
 
 impl Network {
@@ -502,28 +501,17 @@ impl Network {
                 let gamma_at = off + fi * fo + fo;
                 let beta_at = gamma_at + fo;
                 let gamma = &self.params[gamma_at..gamma_at + fo];
-                s.sum_d.clear();
-                s.sum_d.resize(fo, 0.0);
-                s.sum_dx.clear();
-                s.sum_dx.resize(fo, 0.0);
-                for (dr, xr) in s.dz.chunks_exact(fo).zip(xhat.chunks_exact(fo)) {
-                    for k in 0..fo {
-                        let d = dr[k];
-                        grad[gamma_at + k] += d * xr[k];
-                        grad[beta_at + k] += d;
-                        let dxhat = d * gamma[k];
-                        s.sum_d[k] += dxhat;
-                        s.sum_dx[k] += dxhat * xr[k];
-                    }
-                }
-                let count = rows as f64;
-                for (dr, xr) in s.dz.chunks_exact_mut(fo).zip(xhat.chunks_exact(fo)) {
-                    for k in 0..fo {
-                        let dxhat = dr[k] * gamma[k];
-                        dr[k] =
-                            inv_std[k] * (dxhat - s.sum_d[k] / count - xr[k] * s.sum_dx[k] / count);
-                    }
-                }
+                let (d_gamma, d_beta) = grad[gamma_at..beta_at + fo].split_at_mut(fo);
+                batch_norm_backward(
+                    &mut s.dz,
+                    xhat,
+                    gamma,
+                    inv_std,
+                    fo,
+                    d_gamma,
+                    d_beta,
+                    &mut s.sums,
+                );
             }
             for dzr in s.dz.chunks_exact(fo) {
                 for (gb, d) in grad[off + fi * fo..off + fi * fo + fo].iter_mut().zip(dzr) {

@@ -25,7 +25,7 @@ use oxinas_core::seed::{SeededRng, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
-use crate::column_moments::column_moments;
+use crate::column_moments::{batch_norm_backward, column_moments};
 use crate::error::hyper;
 use crate::row_major_gemm::{MatRef, gemm};
 use crate::sigmoid_moments::sigmoid;
@@ -317,8 +317,7 @@ struct Scratch {
     d_mlp: Vec<f64>,
     d_hidden: Vec<f64>,
     du: Vec<f64>,
-    sum_d: Vec<f64>,
-    sum_dx: Vec<f64>,
+    sums: Vec<f64>,
 }
 
 /// `f(x)` and `f'(x)` for each `x` of `values` (overwritten by `f(x)`),
@@ -702,36 +701,24 @@ impl Network {
             let inv_std = &pass.inv_std[l];
             let (gamma_at, beta_at) = (layer.gamma, layer.gamma + h);
             let gamma = &params[gamma_at..gamma_at + h];
-            s.sum_d.clear();
-            s.sum_d.resize(h, 0.0);
-            s.sum_dx.clear();
-            s.sum_dx.resize(h, 0.0);
-            for (dr, xr) in s.dx[..rows * h].chunks_exact(h).zip(xhat.chunks_exact(h)) {
-                for k in 0..h {
-                    let d = dr[k];
-                    grad[gamma_at + k] += d * xr[k];
-                    grad[beta_at + k] += d;
-                    let dxhat = d * gamma[k];
-                    s.sum_d[k] += dxhat;
-                    s.sum_dx[k] += dxhat * xr[k];
-                }
-            }
-            let count = rows as f64;
-            s.d_mlp.resize(rows * h, 0.0);
-            for (((dm, dr), xr), sr) in s
-                .d_mlp
-                .chunks_exact_mut(h)
-                .zip(s.dx.chunks_exact(h))
-                .zip(xhat.chunks_exact(h))
-                .zip(pass.slope[l].chunks_exact(h))
-            {
-                for k in 0..h {
-                    let dxhat = dr[k] * gamma[k];
-                    let d_act =
-                        inv_std[k] * (dxhat - s.sum_d[k] / count - xr[k] * s.sum_dx[k] / count);
-                    dm[k] = d_act * sr[k];
-                }
-            }
+            let (d_gamma, d_beta) = grad[gamma_at..beta_at + h].split_at_mut(h);
+            batch_norm_backward(
+                &mut s.dx[..rows * h],
+                xhat,
+                gamma,
+                inv_std,
+                h,
+                d_gamma,
+                d_beta,
+                &mut s.sums,
+            );
+            s.d_mlp.clear();
+            s.d_mlp.extend(
+                s.dx[..rows * h]
+                    .iter()
+                    .zip(&pass.slope[l])
+                    .map(|(d, slope)| d * slope),
+            );
             let hidden = &pass.hidden[l];
             layer
                 .second
