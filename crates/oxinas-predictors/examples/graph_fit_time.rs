@@ -21,6 +21,7 @@ use std::time::Instant;
 use oxinas_core::SearchSpace;
 use oxinas_core::seed::rng_from_seed;
 use oxinas_encodings::{EncodableSpace, GraphTensors};
+use oxinas_predictors::rank_correlation::kendall_tau;
 use oxinas_predictors::{Gcn, GcnConfig, Gin, GinConfig, Predictor};
 use oxinas_spaces::Nb201Space;
 
@@ -56,7 +57,9 @@ fn main() {
     };
     let (raw_graphs, bonas_graphs) = (encode(raw.as_ref()), encode(bonas.as_ref()));
     let mut dump = String::new();
-    println!("| predictor | fit on 150 (s, best of {reps}) | query 200 (ms) |\n|---|---|---|");
+    println!(
+        "| predictor | fit on 150 (s, best of {reps}) | query 200 (ms) | Kendall tau |\n|---|---|---|---|"
+    );
     for (name, graphs) in [("gin-npenas-bo", &raw_graphs), ("gcn-bonas", &bonas_graphs)] {
         let (train, test) = graphs.split_at(150);
         let mut best_fit = f64::INFINITY;
@@ -79,7 +82,9 @@ fn main() {
             predictions = p.predict(&test[..200]).expect("predict");
             query = query.min(t.elapsed().as_secs_f64());
         }
-        println!("| {name} | {best_fit:.3} | {:.2} |", query * 1e3);
+        let means: Vec<f64> = predictions.iter().map(|q| q.mean).collect();
+        let tau = kendall_tau(&means, &targets[150..350]).unwrap_or(f64::NAN);
+        println!("| {name} | {best_fit:.3} | {:.2} | {tau:.3} |", query * 1e3);
         for (i, q) in predictions.iter().enumerate() {
             writeln!(dump, "{name}\t{i}\t{:e}\t{:e}", q.mean, q.std).expect("string");
         }
