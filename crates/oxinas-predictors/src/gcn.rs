@@ -21,8 +21,9 @@ use oxinas_core::seed::rng_from_seed;
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
-use crate::column_moments::column_moments;
+use crate::column_moments::{batch_norm_backward, column_moments};
 use crate::error::hyper;
+use crate::row_major_gemm::{MatRef, gemm};
 use crate::sigmoid_moments::{logit, sigmoid, sigmoid_moments};
 use crate::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, Prediction, Predictor,
@@ -182,12 +183,21 @@ enum Mode {
 }
 
 /// Activations of one forward pass over a mini-batch, its nodes stacked.
+/// Its buffers are resized, not reallocated, when one pass is reused for
+/// the next batch.
+#[derive(Default)]
 struct Pass {
     /// First stacked row of each graph, and the total row count last.
     offsets: Vec<usize>,
+    /// Every message of the batch, `(dst, src, A[i][j])` in stacked rows, in
+    /// the order of the adjacency's rows then columns (the order the sums
+    /// were written in).
+    edges: Vec<(usize, usize, f64)>,
+    /// The current layer's input, then the last layer's output.
+    h: Vec<f64>,
     /// Per layer: the aggregated inputs `M` (rows x fi).
     aggregated: Vec<Vec<f64>>,
-    /// Per layer: normalized pre-activations (`Z` itself without batch norm).
+    /// Per layer, with batch norm: normalized pre-activations.
     normalized: Vec<Vec<f64>>,
     /// Per layer: batch means and variances (biased) in training mode.
     batch_stats: Vec<(Vec<f64>, Vec<f64>)>,
@@ -199,6 +209,15 @@ struct Pass {
     embeddings: Vec<Vec<f64>>,
     /// Per graph: the output (after the sigmoid when there is one).
     outputs: Vec<f64>,
+}
+
+/// Gradient buffers of the backward pass, kept across steps.
+#[derive(Default)]
+struct Scratch {
+    dh: Vec<f64>,
+    dz: Vec<f64>,
+    dm: Vec<f64>,
+    sums: Vec<f64>,
 }
 
 impl Network {
@@ -271,110 +290,127 @@ impl Network {
     }
 
     fn forward(&self, graphs: &[&GraphTensors], mode: Mode) -> Pass {
-        let mut offsets = Vec::with_capacity(graphs.len() + 1);
+        let mut pass = Pass::default();
+        self.forward_into(graphs, mode, &mut pass);
+        pass
+    }
+
+    /// [`Network::forward`] into the buffers of `pass`.
+    fn forward_into(&self, graphs: &[&GraphTensors], mode: Mode, pass: &mut Pass) {
+        pass.offsets.clear();
+        pass.edges.clear();
         let mut rows = 0;
         for g in graphs {
-            offsets.push(rows);
+            pass.offsets.push(rows);
+            // The adjacency's non-zeros, once per batch instead of once per
+            // layer and pass.
+            let side = g.max_nodes;
+            for i in 0..g.num_nodes {
+                for j in 0..g.num_nodes {
+                    let a = g.adjacency[i * side + j];
+                    if a != 0.0 {
+                        let (dst, src) = self.message(i, j);
+                        pass.edges.push((rows + dst, rows + src, a));
+                    }
+                }
+            }
             rows += g.num_nodes;
         }
-        offsets.push(rows);
+        pass.offsets.push(rows);
         let f0 = self.sizes[0];
-        let mut h = vec![0.0; rows * f0];
-        for (g, &start) in graphs.iter().zip(&offsets) {
-            h[start * f0..(start + g.num_nodes) * f0]
+        pass.h.resize(rows * f0, 0.0);
+        for (g, &start) in graphs.iter().zip(&pass.offsets) {
+            pass.h[start * f0..(start + g.num_nodes) * f0]
                 .copy_from_slice(&g.node_features[..g.num_nodes * f0]);
         }
         let layers = self.sizes.len() - 1;
-        let mut pass = Pass {
-            offsets,
-            aggregated: Vec::with_capacity(layers),
-            normalized: Vec::with_capacity(layers),
-            batch_stats: Vec::with_capacity(layers),
-            inv_std: Vec::with_capacity(layers),
-            pre: Vec::with_capacity(layers),
-            embeddings: Vec::new(),
-            outputs: Vec::new(),
-        };
+        for buffers in [
+            &mut pass.aggregated,
+            &mut pass.normalized,
+            &mut pass.inv_std,
+            &mut pass.pre,
+        ] {
+            buffers.resize_with(layers, Vec::new);
+        }
+        pass.batch_stats.resize_with(layers, Default::default);
         for l in 0..layers {
             let (fi, fo) = (self.sizes[l], self.sizes[l + 1]);
-            let mut m = vec![0.0; rows * fi];
-            for (g, &start) in graphs.iter().zip(&pass.offsets) {
-                let side = g.max_nodes;
-                for i in 0..g.num_nodes {
-                    for j in 0..g.num_nodes {
-                        let a = g.adjacency[i * side + j];
-                        if a != 0.0 {
-                            let (dst, src) = self.message(i, j);
-                            let (dst, src) = ((start + dst) * fi, (start + src) * fi);
-                            for k in 0..fi {
-                                m[dst + k] += a * h[src + k];
-                            }
-                        }
-                    }
+            let m = &mut pass.aggregated[l];
+            m.clear();
+            m.resize(rows * fi, 0.0);
+            for &(dst, src, a) in &pass.edges {
+                let from = &pass.h[src * fi..(src + 1) * fi];
+                for (mk, hk) in m[dst * fi..(dst + 1) * fi].iter_mut().zip(from) {
+                    *mk += a * hk;
                 }
             }
             let off = self.layer_offset(l);
-            let w = &self.params[off..off + fi * fo];
             let b = &self.params[off + fi * fo..off + fi * fo + fo];
-            // z_r = b + sum_k m_rk W_k, row by row of W (contiguous).
-            let mut z = vec![0.0; rows * fo];
-            for r in 0..rows {
-                let zr = &mut z[r * fo..(r + 1) * fo];
+            // Z = M W + b, one matrix product over the batch.
+            let (normalized, pre) = (&mut pass.normalized[l], &mut pass.pre[l]);
+            let z = if self.batch_norm {
+                &mut *normalized
+            } else {
+                &mut *pre
+            };
+            z.resize(rows * fo, 0.0);
+            for zr in z.chunks_exact_mut(fo) {
                 zr.copy_from_slice(b);
-                for (k, &mrk) in m[r * fi..(r + 1) * fi].iter().enumerate() {
-                    for (zo, wo) in zr.iter_mut().zip(&w[k * fo..(k + 1) * fo]) {
-                        *zo += mrk * wo;
-                    }
-                }
             }
-            let (normalized, pre, stats, inv_std) = if self.batch_norm {
+            if rows > 0 {
+                let w = MatRef::new(&self.params[off..off + fi * fo], fi, fo);
+                gemm(MatRef::new(m, rows, fi), w, 1.0, z);
+            }
+            if self.batch_norm {
                 let (mean, var) = match mode {
-                    Mode::Train => column_moments(&z, rows, fo),
+                    Mode::Train => column_moments(normalized, rows, fo),
                     Mode::Eval => (self.running_mean[l].clone(), self.running_var[l].clone()),
                 };
-                let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + BN_EPS).sqrt()).collect();
+                let inv_std = &mut pass.inv_std[l];
+                inv_std.clear();
+                inv_std.extend(var.iter().map(|v| 1.0 / (v + BN_EPS).sqrt()));
                 let gamma = &self.params[off + fi * fo + fo..off + fi * fo + 2 * fo];
                 let beta = &self.params[off + fi * fo + 2 * fo..off + fi * fo + 3 * fo];
-                let mut normalized = z;
-                let mut pre = vec![0.0; rows * fo];
-                for r in 0..rows {
+                pre.resize(rows * fo, 0.0);
+                for (nr, pr) in normalized
+                    .chunks_exact_mut(fo)
+                    .zip(pre.chunks_exact_mut(fo))
+                {
                     for k in 0..fo {
-                        let n = (normalized[r * fo + k] - mean[k]) * inv_std[k];
-                        normalized[r * fo + k] = n;
-                        pre[r * fo + k] = gamma[k] * n + beta[k];
+                        let n = (nr[k] - mean[k]) * inv_std[k];
+                        nr[k] = n;
+                        pr[k] = gamma[k] * n + beta[k];
                     }
                 }
-                (normalized, pre, (mean, var), inv_std)
-            } else {
-                (z.clone(), z, (Vec::new(), Vec::new()), Vec::new())
-            };
-            h = pre.iter().map(|v| v.max(0.0)).collect();
-            pass.aggregated.push(m);
-            pass.normalized.push(normalized);
-            pass.batch_stats.push(stats);
-            pass.inv_std.push(inv_std);
-            pass.pre.push(pre);
+                pass.batch_stats[l] = (mean, var);
+            }
+            pass.h.clear();
+            pass.h.extend(pass.pre[l].iter().map(|v| v.max(0.0)));
         }
         let f = self.sizes[layers];
         let head = self.head_offset();
+        let h = &pass.h;
+        pass.embeddings.resize_with(graphs.len(), Vec::new);
+        pass.outputs.clear();
         for (gi, g) in graphs.iter().enumerate() {
             let start = pass.offsets[gi];
             let n = g.num_nodes.max(1);
-            let embedding = match self.readout {
+            let embedding = &mut pass.embeddings[gi];
+            embedding.clear();
+            match self.readout {
                 GcnReadout::MeanPool => {
-                    let mut e = vec![0.0; f];
+                    embedding.resize(f, 0.0);
                     for r in start..start + g.num_nodes {
-                        for (ek, hk) in e.iter_mut().zip(&h[r * f..(r + 1) * f]) {
+                        for (ek, hk) in embedding.iter_mut().zip(&h[r * f..(r + 1) * f]) {
                             *ek += hk / n as f64;
                         }
                     }
-                    e
                 }
                 GcnReadout::LastNode => {
                     let r = start + n - 1;
-                    h[r * f..(r + 1) * f].to_vec()
+                    embedding.extend_from_slice(&h[r * f..(r + 1) * f]);
                 }
-            };
+            }
             let o = self.params[head + f]
                 + embedding
                     .iter()
@@ -383,9 +419,7 @@ impl Network {
                     .sum::<f64>();
             pass.outputs
                 .push(if self.sigmoid_output { sigmoid(o) } else { o });
-            pass.embeddings.push(embedding);
         }
-        pass
     }
 
     /// Folds a training pass's batch statistics into the running ones
@@ -407,15 +441,23 @@ impl Network {
     }
 
     /// Adds the gradient of `sum_b d_out[b] * output_b` (a training-mode
-    /// pass) to `grad`.
+    /// pass of `graphs`) to `grad`.
+    #[cfg(test)]
     fn backward(&self, graphs: &[&GraphTensors], pass: &Pass, d_out: &[f64], grad: &mut [f64]) {
+        debug_assert_eq!(graphs.len() + 1, pass.offsets.len());
+        self.backward_with(pass, d_out, grad, &mut Scratch::default());
+    }
+
+    /// [`Network::backward`] with gradient buffers from `s`.
+    fn backward_with(&self, pass: &Pass, d_out: &[f64], grad: &mut [f64], s: &mut Scratch) {
         let layers = self.sizes.len() - 1;
         let f = self.sizes[layers];
         let head = self.head_offset();
         let rows = *pass.offsets.last().unwrap_or(&0);
-        let mut dh = vec![0.0; rows * f];
-        for (gi, g) in graphs.iter().enumerate() {
-            let mut d = d_out[gi];
+        s.dh.clear();
+        s.dh.resize(rows * f, 0.0);
+        for (gi, &d) in d_out.iter().enumerate().take(pass.offsets.len() - 1) {
+            let mut d = d;
             if self.sigmoid_output {
                 let p = pass.outputs[gi];
                 d *= p * (1.0 - p);
@@ -424,20 +466,20 @@ impl Network {
                 *gk += d * e;
             }
             grad[head + f] += d;
-            let start = pass.offsets[gi];
-            let n = g.num_nodes.max(1);
+            let (start, end) = (pass.offsets[gi], pass.offsets[gi + 1]);
+            let n = (end - start).max(1);
             let weights = &self.params[head..head + f];
             match self.readout {
                 GcnReadout::MeanPool => {
-                    for r in start..start + g.num_nodes {
-                        for (dk, wk) in dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
+                    for r in start..end {
+                        for (dk, wk) in s.dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
                             *dk += d * wk / n as f64;
                         }
                     }
                 }
                 GcnReadout::LastNode => {
                     let r = start + n - 1;
-                    for (dk, wk) in dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
+                    for (dk, wk) in s.dh[r * f..(r + 1) * f].iter_mut().zip(weights) {
                         *dk += d * wk;
                     }
                 }
@@ -447,80 +489,62 @@ impl Network {
             let (fi, fo) = (self.sizes[l], self.sizes[l + 1]);
             let off = self.layer_offset(l);
             // Through the ReLU.
-            let mut dz: Vec<f64> = dh
-                .iter()
-                .zip(&pass.pre[l])
-                .map(|(d, &p)| if p > 0.0 { *d } else { 0.0 })
-                .collect();
+            s.dz.clear();
+            s.dz.extend(
+                s.dh.iter()
+                    .zip(&pass.pre[l])
+                    .map(|(d, &p)| if p > 0.0 { *d } else { 0.0 }),
+            );
             if self.batch_norm {
                 let xhat = &pass.normalized[l];
                 let inv_std = &pass.inv_std[l];
                 let gamma_at = off + fi * fo + fo;
                 let beta_at = gamma_at + fo;
-                let mut sum_d = vec![0.0; fo];
-                let mut sum_dx = vec![0.0; fo];
-                for r in 0..rows {
-                    for k in 0..fo {
-                        let d = dz[r * fo + k];
-                        grad[gamma_at + k] += d * xhat[r * fo + k];
-                        grad[beta_at + k] += d;
-                        let dxhat = d * self.params[gamma_at + k];
-                        sum_d[k] += dxhat;
-                        sum_dx[k] += dxhat * xhat[r * fo + k];
-                    }
-                }
-                let count = rows as f64;
-                for r in 0..rows {
-                    for k in 0..fo {
-                        let dxhat = dz[r * fo + k] * self.params[gamma_at + k];
-                        dz[r * fo + k] = inv_std[k]
-                            * (dxhat - sum_d[k] / count - xhat[r * fo + k] * sum_dx[k] / count);
-                    }
-                }
+                let gamma = &self.params[gamma_at..gamma_at + fo];
+                let (d_gamma, d_beta) = grad[gamma_at..beta_at + fo].split_at_mut(fo);
+                batch_norm_backward(
+                    &mut s.dz,
+                    xhat,
+                    gamma,
+                    inv_std,
+                    fo,
+                    d_gamma,
+                    d_beta,
+                    &mut s.sums,
+                );
             }
-            let m = &pass.aggregated[l];
-            let mut dm = vec![0.0; rows * fi];
-            for r in 0..rows {
-                let dzr = &dz[r * fo..(r + 1) * fo];
+            for dzr in s.dz.chunks_exact(fo) {
                 for (gb, d) in grad[off + fi * fo..off + fi * fo + fo].iter_mut().zip(dzr) {
                     *gb += d;
                 }
-                // dW_k += m_rk dz_r and dm_rk = W_k . dz_r, row by row of W.
-                for (k, &mrk) in m[r * fi..(r + 1) * fi].iter().enumerate() {
-                    let row = off + k * fo..off + (k + 1) * fo;
-                    for (gw, d) in grad[row.clone()].iter_mut().zip(dzr) {
-                        *gw += mrk * d;
-                    }
-                    if l > 0 {
-                        dm[r * fi + k] = self.params[row]
-                            .iter()
-                            .zip(dzr)
-                            .map(|(w, d)| w * d)
-                            .sum::<f64>();
-                    }
-                }
             }
+            if rows == 0 {
+                break;
+            }
+            let m = &pass.aggregated[l];
+            let w = MatRef::new(&self.params[off..off + fi * fo], fi, fo);
+            // dW += M^T dZ.
+            gemm(
+                MatRef::new(m, rows, fi).t(),
+                MatRef::new(&s.dz, rows, fo),
+                1.0,
+                &mut grad[off..off + fi * fo],
+            );
             if l == 0 {
                 break;
             }
+            // dM = dZ W^T.
+            s.dm.resize(rows * fi, 0.0);
+            gemm(MatRef::new(&s.dz, rows, fo), w.t(), 0.0, &mut s.dm);
             // The transpose of the aggregation: dH_src += A dM_dst.
-            let mut next = vec![0.0; rows * fi];
-            for (g, &start) in graphs.iter().zip(&pass.offsets) {
-                let side = g.max_nodes;
-                for i in 0..g.num_nodes {
-                    for j in 0..g.num_nodes {
-                        let a = g.adjacency[i * side + j];
-                        if a != 0.0 {
-                            let (dst, src) = self.message(i, j);
-                            let (dst, src) = ((start + dst) * fi, (start + src) * fi);
-                            for k in 0..fi {
-                                next[src + k] += a * dm[dst + k];
-                            }
-                        }
-                    }
+            s.dh.clear();
+            s.dh.resize(rows * fi, 0.0);
+            for &(dst, src, a) in &pass.edges {
+                let from = &s.dm[dst * fi..(dst + 1) * fi];
+                for (dk, mk) in s.dh[src * fi..(src + 1) * fi].iter_mut().zip(from) {
+                    *dk += a * mk;
                 }
             }
-            dh = next;
         }
     }
 }
@@ -727,24 +751,27 @@ impl Predictor<GraphTensors> for Gcn {
         let mut adam = Adam::new(network.params.len(), self.config.learning_rate);
         let mut grad = vec![0.0; network.params.len()];
         let mut order: Vec<usize> = (0..inputs.len()).collect();
+        // Buffers for every step of the fit.
+        let mut pass = Pass::default();
+        let mut scratch = Scratch::default();
+        let mut graphs: Vec<&GraphTensors> = Vec::with_capacity(self.config.batch_size);
+        let mut d_out = Vec::new();
         for _ in 0..self.config.epochs {
             order.shuffle(&mut rng);
             for batch in order.chunks(self.config.batch_size) {
                 grad.iter_mut().for_each(|g| *g = 0.0);
-                let graphs: Vec<&GraphTensors> = batch.iter().map(|&i| &inputs[i]).collect();
-                let pass = network.forward(&graphs, Mode::Train);
-                let d_out: Vec<f64> = batch
-                    .iter()
-                    .zip(&pass.outputs)
-                    .map(|(&i, &p)| {
-                        let weight = match self.config.loss {
-                            GcnLoss::SquaredError => 1.0,
-                            GcnLoss::ExpWeightedSquaredError => (y[i] - 1.0).exp(),
-                        };
-                        2.0 * weight * (p - y[i]) / batch.len() as f64
-                    })
-                    .collect();
-                network.backward(&graphs, &pass, &d_out, &mut grad);
+                graphs.clear();
+                graphs.extend(batch.iter().map(|&i| &inputs[i]));
+                network.forward_into(&graphs, Mode::Train, &mut pass);
+                d_out.clear();
+                d_out.extend(batch.iter().zip(&pass.outputs).map(|(&i, &p)| {
+                    let weight = match self.config.loss {
+                        GcnLoss::SquaredError => 1.0,
+                        GcnLoss::ExpWeightedSquaredError => (y[i] - 1.0).exp(),
+                    };
+                    2.0 * weight * (p - y[i]) / batch.len() as f64
+                }));
+                network.backward_with(&pass, &d_out, &mut grad, &mut scratch);
                 network.update_running_stats(&pass);
                 for (g, p) in grad.iter_mut().zip(&network.params) {
                     *g += self.config.weight_decay * p;

@@ -25,8 +25,9 @@ use oxinas_core::seed::{SeededRng, rng_from_seed};
 use oxinas_encodings::GraphTensors;
 
 use crate::adam::Adam;
-use crate::column_moments::column_moments;
+use crate::column_moments::{batch_norm_backward, column_moments};
 use crate::error::hyper;
+use crate::row_major_gemm::{MatRef, gemm};
 use crate::sigmoid_moments::sigmoid;
 use crate::{Prediction, Predictor, PredictorError, Standardizer};
 
@@ -57,6 +58,21 @@ impl GinActivation {
                     x
                 } else {
                     x.exp() - 1.0
+                }
+            }
+        }
+    }
+
+    /// `f(x)` and `f'(x)`, one exponential for both.
+    fn apply_and_slope(self, x: f64) -> (f64, f64) {
+        match self {
+            GinActivation::Relu => (x.max(0.0), f64::from(u8::from(x > 0.0))),
+            GinActivation::Celu => {
+                if x > 0.0 {
+                    (x, 1.0)
+                } else {
+                    let e = x.exp();
+                    (e - 1.0, e)
                 }
             }
         }
@@ -157,26 +173,23 @@ impl Dense {
         self.bias() + self.fo
     }
 
-    /// `rows x fo` outputs of `rows x fi` inputs.
-    fn forward(&self, params: &[f64], x: &[f64], rows: usize) -> Vec<f64> {
+    /// `out` (`rows x fo`) = `x` (`rows x fi`) `W` + `b`, one matrix product
+    /// over the batch.
+    fn forward(&self, params: &[f64], x: &[f64], rows: usize, out: &mut Vec<f64>) {
         let (fi, fo) = (self.fi, self.fo);
-        let w = &params[self.at..self.bias()];
-        let b = &params[self.bias()..self.end()];
-        let mut out = vec![0.0; rows * fo];
-        for r in 0..rows {
-            let o = &mut out[r * fo..(r + 1) * fo];
-            o.copy_from_slice(b);
-            for (k, &xk) in x[r * fi..(r + 1) * fi].iter().enumerate() {
-                for (ov, wv) in o.iter_mut().zip(&w[k * fo..(k + 1) * fo]) {
-                    *ov += xk * wv;
-                }
-            }
+        out.resize(rows * fo, 0.0);
+        for o in out.chunks_exact_mut(fo) {
+            o.copy_from_slice(&params[self.bias()..self.end()]);
         }
-        out
+        if rows > 0 {
+            let w = MatRef::new(&params[self.at..self.bias()], fi, fo);
+            gemm(MatRef::new(x, rows, fi), w, 1.0, out);
+        }
     }
 
     /// Adds the parameter gradients for output gradients `d` at inputs `x`
-    /// to `grad` and returns the input gradients.
+    /// to `grad`, and writes the input gradients (`rows x fi`) to `dx` when
+    /// asked for.
     fn backward(
         &self,
         params: &[f64],
@@ -184,24 +197,32 @@ impl Dense {
         d: &[f64],
         rows: usize,
         grad: &mut [f64],
-    ) -> Vec<f64> {
+        dx: Option<&mut Vec<f64>>,
+    ) {
         let (fi, fo) = (self.fi, self.fo);
-        let mut dx = vec![0.0; rows * fi];
-        for r in 0..rows {
-            let dr = &d[r * fo..(r + 1) * fo];
+        if let Some(dx) = dx {
+            dx.resize(rows * fi, 0.0);
+            if rows > 0 {
+                // dx = d W^T.
+                let w = MatRef::new(&params[self.at..self.bias()], fi, fo);
+                gemm(MatRef::new(d, rows, fo), w.t(), 0.0, dx);
+            }
+        }
+        if rows == 0 {
+            return;
+        }
+        for dr in d[..rows * fo].chunks_exact(fo) {
             for (g, dv) in grad[self.bias()..self.end()].iter_mut().zip(dr) {
                 *g += dv;
             }
-            for k in 0..fi {
-                let xk = x[r * fi + k];
-                let row = self.at + k * fo..self.at + (k + 1) * fo;
-                for (g, dv) in grad[row.clone()].iter_mut().zip(dr) {
-                    *g += xk * dv;
-                }
-                dx[r * fi + k] = params[row].iter().zip(dr).map(|(w, dv)| w * dv).sum();
-            }
         }
-        dx
+        // dW += x^T d.
+        gemm(
+            MatRef::new(x, rows, fi).t(),
+            MatRef::new(d, rows, fo),
+            1.0,
+            &mut grad[self.at..self.bias()],
+        );
     }
 }
 
@@ -240,28 +261,74 @@ enum Mode {
     Eval,
 }
 
-/// What the backward pass needs of one forward pass.
+/// What the backward pass needs of one forward pass. Its buffers are
+/// resized, not reallocated, when one pass is reused for the next batch.
+#[derive(Default)]
 struct Pass {
     offsets: Vec<usize>,
-    /// Per layer: aggregated input, MLP hidden pre-activation, MLP output,
-    /// normalized activations, `1 / sqrt(var + eps)`, batch statistics.
+    /// Stacked rows `(src, dst)` of every edge of the batch, in the order
+    /// of the adjacency's rows then columns (the order the sums were
+    /// written in).
+    edges: Vec<(usize, usize)>,
+    /// Nodes in the batch.
+    rows: usize,
+    /// The current layer's input, then the last layer's output.
+    x: Vec<f64>,
+    /// Per layer: aggregated input, MLP hidden activations (after the
+    /// ReLU), the activation's slope at the MLP output, normalized
+    /// activations, `1 / sqrt(var + eps)`, batch statistics.
     aggregated: Vec<Vec<f64>>,
-    hidden_pre: Vec<Vec<f64>>,
-    mlp_out: Vec<Vec<f64>>,
+    hidden: Vec<Vec<f64>>,
+    slope: Vec<Vec<f64>>,
     normalized: Vec<Vec<f64>>,
     inv_std: Vec<Vec<f64>>,
     stats: Vec<(Vec<f64>, Vec<f64>)>,
     pooled: Vec<f64>,
     head_pre: Vec<f64>,
+    /// The activation's slope at `head_pre`.
+    head_slope: Vec<f64>,
     /// The head's activations after dropout.
     head_dropped: Vec<f64>,
     dropout_scale: Vec<f64>,
+    mean_pre: Vec<f64>,
+    /// The deviation branch: pre-activations, activations and slopes of
+    /// its hidden layer, and its output's pre-activation.
     std_pre: Vec<f64>,
+    std_hidden: Vec<f64>,
+    std_slope: Vec<f64>,
     std_out_pre: Vec<f64>,
     /// Per graph: the mean output (after the sigmoid for that head) and
     /// the deviation (1 for the sigmoid head).
     means: Vec<f64>,
     stds: Vec<f64>,
+}
+
+/// Gradient buffers of the backward pass, kept across steps.
+#[derive(Default)]
+struct Scratch {
+    d_mean_pre: Vec<f64>,
+    d_dropped: Vec<f64>,
+    d_head_pre: Vec<f64>,
+    d_pooled: Vec<f64>,
+    d_out_pre: Vec<f64>,
+    d_std_hidden: Vec<f64>,
+    d_more: Vec<f64>,
+    dx: Vec<f64>,
+    d_mlp: Vec<f64>,
+    d_hidden: Vec<f64>,
+    du: Vec<f64>,
+    sums: Vec<f64>,
+}
+
+/// `f(x)` and `f'(x)` for each `x` of `values` (overwritten by `f(x)`),
+/// the slopes into `slopes`.
+fn activate(act: GinActivation, values: &mut [f64], slopes: &mut Vec<f64>) {
+    slopes.resize(values.len(), 0.0);
+    for (v, s) in values.iter_mut().zip(slopes.iter_mut()) {
+        let (a, d) = act.apply_and_slope(*v);
+        *v = a;
+        *s = d;
+    }
 }
 
 impl Network {
@@ -344,146 +411,167 @@ impl Network {
     }
 
     fn forward(&self, graphs: &[&GraphTensors], mode: Mode, rng: Option<&mut SeededRng>) -> Pass {
-        let mut offsets = Vec::with_capacity(graphs.len() + 1);
+        let mut pass = Pass::default();
+        self.forward_into(graphs, mode, rng, &mut pass);
+        pass
+    }
+
+    /// [`Network::forward`] into the buffers of `pass`.
+    fn forward_into(
+        &self,
+        graphs: &[&GraphTensors],
+        mode: Mode,
+        rng: Option<&mut SeededRng>,
+        pass: &mut Pass,
+    ) {
+        pass.offsets.clear();
+        pass.edges.clear();
         let mut rows = 0;
         for g in graphs {
-            offsets.push(rows);
-            rows += g.num_nodes;
-        }
-        offsets.push(rows);
-        let f0 = graphs.first().map_or(0, |g| g.num_node_features);
-        let mut x = vec![0.0; rows * f0];
-        for (g, &start) in graphs.iter().zip(&offsets) {
-            x[start * f0..(start + g.num_nodes) * f0]
-                .copy_from_slice(&g.node_features[..g.num_nodes * f0]);
-        }
-        let mut pass = Pass {
-            offsets,
-            aggregated: Vec::new(),
-            hidden_pre: Vec::new(),
-            mlp_out: Vec::new(),
-            normalized: Vec::new(),
-            inv_std: Vec::new(),
-            stats: Vec::new(),
-            pooled: Vec::new(),
-            head_pre: Vec::new(),
-            head_dropped: Vec::new(),
-            dropout_scale: Vec::new(),
-            std_pre: Vec::new(),
-            std_out_pre: Vec::new(),
-            means: Vec::new(),
-            stds: Vec::new(),
-        };
-        let act = self.activation;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let fi = layer.first.fi;
-            // (1 + eps) h_i + sum over predecessors, eps = 0.
-            let mut u = x.clone();
-            for (g, &start) in graphs.iter().zip(&pass.offsets) {
-                let side = g.max_nodes;
-                for i in 0..g.num_nodes {
-                    for j in 0..g.num_nodes {
-                        if i != j && g.adjacency[i * side + j] != 0.0 {
-                            let (dst, src) = ((start + j) * fi, (start + i) * fi);
-                            for k in 0..fi {
-                                u[dst + k] += x[src + k];
-                            }
-                        }
+            pass.offsets.push(rows);
+            // (1 + eps) h_i + sum over predecessors, eps = 0: the edges
+            // i -> j, i != j, once per batch instead of once per layer.
+            let side = g.max_nodes;
+            for i in 0..g.num_nodes {
+                for j in 0..g.num_nodes {
+                    if i != j && g.adjacency[i * side + j] != 0.0 {
+                        pass.edges.push((rows + i, rows + j));
                     }
                 }
             }
-            let hidden_pre = layer.first.forward(&self.params, &u, rows);
-            let hidden: Vec<f64> = hidden_pre.iter().map(|v| v.max(0.0)).collect();
-            let mlp_out = layer.second.forward(&self.params, &hidden, rows);
-            let h = layer.second.fo;
-            let activated: Vec<f64> = mlp_out.iter().map(|&v| act.apply(v)).collect();
-            let (mean, var) = match mode {
-                Mode::Train => column_moments(&activated, rows, h),
-                Mode::Eval => (self.running_mean[l].clone(), self.running_var[l].clone()),
-            };
-            let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / (v + BN_EPS).sqrt()).collect();
-            let gamma = &self.params[layer.gamma..layer.gamma + h];
-            let beta = &self.params[layer.gamma + h..layer.gamma + 2 * h];
-            let mut normalized = activated;
-            let mut out = vec![0.0; rows * h];
-            for r in 0..rows {
-                for k in 0..h {
-                    let n = (normalized[r * h + k] - mean[k]) * inv_std[k];
-                    normalized[r * h + k] = n;
-                    out[r * h + k] = gamma[k] * n + beta[k];
+            rows += g.num_nodes;
+        }
+        pass.offsets.push(rows);
+        pass.rows = rows;
+        let f0 = graphs.first().map_or(0, |g| g.num_node_features);
+        pass.x.resize(rows * f0, 0.0);
+        for (g, &start) in graphs.iter().zip(&pass.offsets) {
+            pass.x[start * f0..(start + g.num_nodes) * f0]
+                .copy_from_slice(&g.node_features[..g.num_nodes * f0]);
+        }
+        let depth = self.layers.len();
+        for buffers in [
+            &mut pass.aggregated,
+            &mut pass.hidden,
+            &mut pass.slope,
+            &mut pass.normalized,
+            &mut pass.inv_std,
+        ] {
+            buffers.resize_with(depth, Vec::new);
+        }
+        pass.stats.resize_with(depth, Default::default);
+        let act = self.activation;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let fi = layer.first.fi;
+            let u = &mut pass.aggregated[l];
+            u.clear();
+            u.extend_from_slice(&pass.x[..rows * fi]);
+            for &(src, dst) in &pass.edges {
+                let from = &pass.x[src * fi..(src + 1) * fi];
+                for (a, b) in u[dst * fi..(dst + 1) * fi].iter_mut().zip(from) {
+                    *a += b;
                 }
             }
-            pass.aggregated.push(u);
-            pass.hidden_pre.push(hidden_pre);
-            pass.mlp_out.push(mlp_out);
-            pass.normalized.push(normalized);
-            pass.inv_std.push(inv_std);
-            pass.stats.push((mean, var));
-            x = out;
+            let hidden = &mut pass.hidden[l];
+            layer.first.forward(&self.params, u, rows, hidden);
+            for v in hidden.iter_mut() {
+                *v = v.max(0.0);
+            }
+            let activated = &mut pass.normalized[l];
+            layer.second.forward(&self.params, hidden, rows, activated);
+            activate(act, activated, &mut pass.slope[l]);
+            let h = layer.second.fo;
+            let (mean, var) = match mode {
+                Mode::Train => column_moments(activated, rows, h),
+                Mode::Eval => (self.running_mean[l].clone(), self.running_var[l].clone()),
+            };
+            let inv_std = &mut pass.inv_std[l];
+            inv_std.clear();
+            inv_std.extend(var.iter().map(|v| 1.0 / (v + BN_EPS).sqrt()));
+            let gamma = &self.params[layer.gamma..layer.gamma + h];
+            let beta = &self.params[layer.gamma + h..layer.gamma + 2 * h];
+            pass.x.resize(rows * h, 0.0);
+            for (nr, xr) in activated
+                .chunks_exact_mut(h)
+                .zip(pass.x.chunks_exact_mut(h))
+            {
+                for k in 0..h {
+                    let n = (nr[k] - mean[k]) * inv_std[k];
+                    nr[k] = n;
+                    xr[k] = gamma[k] * n + beta[k];
+                }
+            }
+            pass.stats[l] = (mean, var);
         }
         let h = self.head.fi;
         let n_graphs = graphs.len();
-        let mut pooled = vec![0.0; n_graphs * h];
+        let x = &pass.x;
+        pass.pooled.clear();
+        pass.pooled.resize(n_graphs * h, 0.0);
         for (gi, g) in graphs.iter().enumerate() {
             let start = pass.offsets[gi];
             let n = g.num_nodes.max(1) as f64;
+            let pooled = &mut pass.pooled[gi * h..(gi + 1) * h];
             for r in start..start + g.num_nodes {
-                for k in 0..h {
-                    pooled[gi * h + k] += x[r * h + k] / n;
+                for (p, v) in pooled.iter_mut().zip(&x[r * h..(r + 1) * h]) {
+                    *p += v / n;
                 }
             }
         }
-        let head_pre = self.head.forward(&self.params, &pooled, n_graphs);
+        self.head
+            .forward(&self.params, &pass.pooled, n_graphs, &mut pass.head_pre);
         let keep = 1.0 - self.dropout;
-        let dropout_scale: Vec<f64> = match (mode, rng) {
-            (Mode::Train, Some(rng)) if self.dropout > 0.0 => (0..head_pre.len())
-                .map(|_| {
+        let width = pass.head_pre.len();
+        pass.dropout_scale.clear();
+        match (mode, rng) {
+            (Mode::Train, Some(rng)) if self.dropout > 0.0 => {
+                pass.dropout_scale.extend((0..width).map(|_| {
                     if rng.random::<f64>() < keep {
                         1.0 / keep
                     } else {
                         0.0
                     }
-                })
-                .collect(),
-            _ => vec![1.0; head_pre.len()],
-        };
-        let head_dropped: Vec<f64> = head_pre
-            .iter()
-            .zip(&dropout_scale)
-            .map(|(&v, s)| act.apply(v) * s)
-            .collect();
-        let mean_pre = self.mean_out.forward(&self.params, &head_dropped, n_graphs);
-        let (means, stds, std_pre, std_out_pre) = match (self.head_kind, &self.std_branch) {
-            (GinHead::Gaussian, Some((branch, out))) => {
-                let std_pre = branch.forward(&self.params, &pooled, n_graphs);
-                let std_hidden: Vec<f64> = std_pre.iter().map(|&v| act.apply(v)).collect();
-                let std_out_pre = out.forward(&self.params, &std_hidden, n_graphs);
-                let stds = std_out_pre
-                    .iter()
-                    .map(|&v| (act.apply(v) / 2.0).exp())
-                    .collect();
-                (mean_pre, stds, std_pre, std_out_pre)
+                }));
             }
-            _ => (
-                mean_pre.iter().map(|&v| sigmoid(v)).collect(),
-                vec![1.0; n_graphs],
-                Vec::new(),
-                Vec::new(),
-            ),
-        };
-        pass.pooled = pooled;
-        pass.head_pre = head_pre;
-        pass.head_dropped = head_dropped;
-        pass.dropout_scale = dropout_scale;
-        pass.std_pre = std_pre;
-        pass.std_out_pre = std_out_pre;
-        pass.means = means;
-        pass.stds = stds;
-        pass
+            _ => pass.dropout_scale.resize(width, 1.0),
+        }
+        pass.head_dropped.clone_from(&pass.head_pre);
+        activate(act, &mut pass.head_dropped, &mut pass.head_slope);
+        for (v, s) in pass.head_dropped.iter_mut().zip(&pass.dropout_scale) {
+            *v *= s;
+        }
+        self.mean_out.forward(
+            &self.params,
+            &pass.head_dropped,
+            n_graphs,
+            &mut pass.mean_pre,
+        );
+        pass.means.clear();
+        pass.stds.clear();
+        match (self.head_kind, &self.std_branch) {
+            (GinHead::Gaussian, Some((branch, out))) => {
+                branch.forward(&self.params, &pass.pooled, n_graphs, &mut pass.std_pre);
+                pass.std_hidden.clone_from(&pass.std_pre);
+                activate(act, &mut pass.std_hidden, &mut pass.std_slope);
+                out.forward(
+                    &self.params,
+                    &pass.std_hidden,
+                    n_graphs,
+                    &mut pass.std_out_pre,
+                );
+                pass.stds
+                    .extend(pass.std_out_pre.iter().map(|&v| (act.apply(v) / 2.0).exp()));
+                pass.means.extend_from_slice(&pass.mean_pre);
+            }
+            _ => {
+                pass.means.extend(pass.mean_pre.iter().map(|&v| sigmoid(v)));
+                pass.stds.resize(n_graphs, 1.0);
+            }
+        }
     }
 
     fn update_running_stats(&mut self, pass: &Pass) {
-        let rows = *pass.offsets.last().unwrap_or(&0);
+        let rows = pass.rows;
         if rows < 2 {
             return;
         }
@@ -499,7 +587,9 @@ impl Network {
     }
 
     /// Adds to `grad` the gradient of `sum_g d_mean[g] * mean_g + d_std[g] *
-    /// std_g` at a training pass (means after the sigmoid head's sigmoid).
+    /// std_g` at a training pass of `graphs` (means after the sigmoid head's
+    /// sigmoid).
+    #[cfg(test)]
     fn backward(
         &self,
         graphs: &[&GraphTensors],
@@ -508,59 +598,100 @@ impl Network {
         d_std: &[f64],
         grad: &mut [f64],
     ) {
+        debug_assert_eq!(graphs.len() + 1, pass.offsets.len());
+        self.backward_with(pass, d_mean, d_std, grad, &mut Scratch::default());
+    }
+
+    /// [`Network::backward`] with gradient buffers from `s`.
+    fn backward_with(
+        &self,
+        pass: &Pass,
+        d_mean: &[f64],
+        d_std: &[f64],
+        grad: &mut [f64],
+        s: &mut Scratch,
+    ) {
         let act = self.activation;
-        let n_graphs = graphs.len();
-        let d_mean_pre: Vec<f64> = match self.head_kind {
-            GinHead::Sigmoid => d_mean
-                .iter()
-                .zip(&pass.means)
-                .map(|(d, p)| d * p * (1.0 - p))
-                .collect(),
-            GinHead::Gaussian => d_mean.to_vec(),
-        };
-        let d_dropped = self.mean_out.backward(
-            &self.params,
+        let n_graphs = pass.offsets.len() - 1;
+        let params = &self.params;
+        s.d_mean_pre.clear();
+        match self.head_kind {
+            GinHead::Sigmoid => s.d_mean_pre.extend(
+                d_mean
+                    .iter()
+                    .zip(&pass.means)
+                    .map(|(d, p)| d * p * (1.0 - p)),
+            ),
+            GinHead::Gaussian => s.d_mean_pre.extend_from_slice(d_mean),
+        }
+        self.mean_out.backward(
+            params,
             &pass.head_dropped,
-            &d_mean_pre,
+            &s.d_mean_pre,
             n_graphs,
             grad,
+            Some(&mut s.d_dropped),
         );
-        let d_head_pre: Vec<f64> = d_dropped
-            .iter()
-            .zip(&pass.head_pre)
-            .zip(&pass.dropout_scale)
-            .map(|((d, &v), s)| d * s * act.slope(v))
-            .collect();
-        let mut d_pooled =
-            self.head
-                .backward(&self.params, &pass.pooled, &d_head_pre, n_graphs, grad);
+        s.d_head_pre.clear();
+        s.d_head_pre.extend(
+            s.d_dropped
+                .iter()
+                .zip(&pass.head_slope)
+                .zip(&pass.dropout_scale)
+                .map(|((d, slope), scale)| d * scale * slope),
+        );
+        self.head.backward(
+            params,
+            &pass.pooled,
+            &s.d_head_pre,
+            n_graphs,
+            grad,
+            Some(&mut s.d_pooled),
+        );
         if let Some((branch, out)) = &self.std_branch {
             // std = exp(act(o) / 2): d o = d std * std / 2 * act'(o).
-            let d_out_pre: Vec<f64> = d_std
-                .iter()
-                .zip(&pass.stds)
-                .zip(&pass.std_out_pre)
-                .map(|((d, s), &o)| d * s / 2.0 * act.slope(o))
-                .collect();
-            let std_hidden: Vec<f64> = pass.std_pre.iter().map(|&v| act.apply(v)).collect();
-            let d_hidden = out.backward(&self.params, &std_hidden, &d_out_pre, n_graphs, grad);
-            let d_std_pre: Vec<f64> = d_hidden
-                .iter()
-                .zip(&pass.std_pre)
-                .map(|(d, &v)| d * act.slope(v))
-                .collect();
-            let d_more = branch.backward(&self.params, &pass.pooled, &d_std_pre, n_graphs, grad);
-            d_pooled.iter_mut().zip(&d_more).for_each(|(a, b)| *a += b);
+            s.d_out_pre.clear();
+            s.d_out_pre.extend(
+                d_std
+                    .iter()
+                    .zip(&pass.stds)
+                    .zip(&pass.std_out_pre)
+                    .map(|((d, s), &o)| d * s / 2.0 * act.slope(o)),
+            );
+            out.backward(
+                params,
+                &pass.std_hidden,
+                &s.d_out_pre,
+                n_graphs,
+                grad,
+                Some(&mut s.d_std_hidden),
+            );
+            for (d, slope) in s.d_std_hidden.iter_mut().zip(&pass.std_slope) {
+                *d *= slope;
+            }
+            branch.backward(
+                params,
+                &pass.pooled,
+                &s.d_std_hidden,
+                n_graphs,
+                grad,
+                Some(&mut s.d_more),
+            );
+            s.d_pooled
+                .iter_mut()
+                .zip(&s.d_more)
+                .for_each(|(a, b)| *a += b);
         }
-        let rows = *pass.offsets.last().unwrap_or(&0);
+        let rows = pass.rows;
         let h = self.head.fi;
-        let mut dx = vec![0.0; rows * h];
-        for (gi, g) in graphs.iter().enumerate() {
-            let start = pass.offsets[gi];
-            let n = g.num_nodes.max(1) as f64;
-            for r in start..start + g.num_nodes {
-                for k in 0..h {
-                    dx[r * h + k] = d_pooled[gi * h + k] / n;
+        s.dx.resize(rows * h, 0.0);
+        for gi in 0..n_graphs {
+            let (start, end) = (pass.offsets[gi], pass.offsets[gi + 1]);
+            let n = (end - start).max(1) as f64;
+            let d = &s.d_pooled[gi * h..(gi + 1) * h];
+            for r in start..end {
+                for (dx, dp) in s.dx[r * h..(r + 1) * h].iter_mut().zip(d) {
+                    *dx = dp / n;
                 }
             }
         }
@@ -569,62 +700,53 @@ impl Network {
             let xhat = &pass.normalized[l];
             let inv_std = &pass.inv_std[l];
             let (gamma_at, beta_at) = (layer.gamma, layer.gamma + h);
-            let mut sum_d = vec![0.0; h];
-            let mut sum_dx = vec![0.0; h];
-            for r in 0..rows {
-                for k in 0..h {
-                    let d = dx[r * h + k];
-                    grad[gamma_at + k] += d * xhat[r * h + k];
-                    grad[beta_at + k] += d;
-                    let dxhat = d * self.params[gamma_at + k];
-                    sum_d[k] += dxhat;
-                    sum_dx[k] += dxhat * xhat[r * h + k];
-                }
-            }
-            let count = rows as f64;
-            let mut d_mlp = vec![0.0; rows * h];
-            for r in 0..rows {
-                for k in 0..h {
-                    let dxhat = dx[r * h + k] * self.params[gamma_at + k];
-                    let d_act = inv_std[k]
-                        * (dxhat - sum_d[k] / count - xhat[r * h + k] * sum_dx[k] / count);
-                    d_mlp[r * h + k] = d_act * act.slope(pass.mlp_out[l][r * h + k]);
-                }
-            }
-            let hidden: Vec<f64> = pass.hidden_pre[l].iter().map(|v| v.max(0.0)).collect();
-            let d_hidden = layer
+            let gamma = &params[gamma_at..gamma_at + h];
+            let (d_gamma, d_beta) = grad[gamma_at..beta_at + h].split_at_mut(h);
+            batch_norm_backward(
+                &mut s.dx[..rows * h],
+                xhat,
+                gamma,
+                inv_std,
+                h,
+                d_gamma,
+                d_beta,
+                &mut s.sums,
+            );
+            s.d_mlp.clear();
+            s.d_mlp.extend(
+                s.dx[..rows * h]
+                    .iter()
+                    .zip(&pass.slope[l])
+                    .map(|(d, slope)| d * slope),
+            );
+            let hidden = &pass.hidden[l];
+            layer
                 .second
-                .backward(&self.params, &hidden, &d_mlp, rows, grad);
-            let d_hidden_pre: Vec<f64> = d_hidden
-                .iter()
-                .zip(&pass.hidden_pre[l])
-                .map(|(d, &v)| if v > 0.0 { *d } else { 0.0 })
-                .collect();
-            let du =
-                layer
-                    .first
-                    .backward(&self.params, &pass.aggregated[l], &d_hidden_pre, rows, grad);
+                .backward(params, hidden, &s.d_mlp, rows, grad, Some(&mut s.d_hidden));
+            // Through the ReLU: hidden > 0 exactly where its input was.
+            for (d, &v) in s.d_hidden.iter_mut().zip(hidden) {
+                if v <= 0.0 {
+                    *d = 0.0;
+                }
+            }
+            let du = (l > 0).then_some(&mut s.du);
+            layer
+                .first
+                .backward(params, &pass.aggregated[l], &s.d_hidden, rows, grad, du);
             if l == 0 {
                 break;
             }
             // u_j = x_j + sum over predecessors i of x_i: x_i feeds itself
             // and every successor.
             let fi = layer.first.fi;
-            let mut next = du.clone();
-            for (g, &start) in graphs.iter().zip(&pass.offsets) {
-                let side = g.max_nodes;
-                for i in 0..g.num_nodes {
-                    for j in 0..g.num_nodes {
-                        if i != j && g.adjacency[i * side + j] != 0.0 {
-                            let (dst, src) = ((start + j) * fi, (start + i) * fi);
-                            for k in 0..fi {
-                                next[src + k] += du[dst + k];
-                            }
-                        }
-                    }
+            s.dx.clear();
+            s.dx.extend_from_slice(&s.du[..rows * fi]);
+            for &(src, dst) in &pass.edges {
+                let from = &s.du[dst * fi..(dst + 1) * fi];
+                for (a, b) in s.dx[src * fi..(src + 1) * fi].iter_mut().zip(from) {
+                    *a += b;
                 }
             }
-            dx = next;
         }
     }
 }
@@ -773,29 +895,35 @@ impl Predictor<GraphTensors> for Gin {
         let mut grad = vec![0.0; network.params.len()];
         let mut order: Vec<usize> = (0..n).collect();
         let mut step = 0usize;
+        // Buffers for every step of the fit.
+        let mut pass = Pass::default();
+        let mut scratch = Scratch::default();
+        let mut graphs: Vec<&GraphTensors> = Vec::with_capacity(batch_size);
+        let (mut d_mean, mut d_std) = (Vec::new(), Vec::new());
         for _ in 0..self.config.epochs {
             order.shuffle(&mut rng);
             for batch in order.chunks(batch_size) {
-                let graphs: Vec<&GraphTensors> = batch.iter().map(|&i| &inputs[i]).collect();
-                let pass = network.forward(&graphs, Mode::Train, Some(&mut rng));
+                graphs.clear();
+                graphs.extend(batch.iter().map(|&i| &inputs[i]));
+                network.forward_into(&graphs, Mode::Train, Some(&mut rng), &mut pass);
                 let b = batch.len() as f64;
-                let (d_mean, d_std): (Vec<f64>, Vec<f64>) = batch
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &i)| {
-                        let (m, s) = (pass.means[k], pass.stds[k]);
-                        match self.config.head {
-                            GinHead::Sigmoid => (2.0 * (m - t[i]) / b, 0.0),
-                            // d/dm and d/ds of (t - m)^2 / (2 s^2) + ln(sqrt(2 pi) s).
-                            GinHead::Gaussian => (
-                                (m - t[i]) / (s * s) / b,
-                                (1.0 / s - (t[i] - m).powi(2) / s.powi(3)) / b,
-                            ),
-                        }
-                    })
-                    .unzip();
+                d_mean.clear();
+                d_std.clear();
+                for (k, &i) in batch.iter().enumerate() {
+                    let (m, s) = (pass.means[k], pass.stds[k]);
+                    let (dm, ds) = match self.config.head {
+                        GinHead::Sigmoid => (2.0 * (m - t[i]) / b, 0.0),
+                        // d/dm and d/ds of (t - m)^2 / (2 s^2) + ln(sqrt(2 pi) s).
+                        GinHead::Gaussian => (
+                            (m - t[i]) / (s * s) / b,
+                            (1.0 / s - (t[i] - m).powi(2) / s.powi(3)) / b,
+                        ),
+                    };
+                    d_mean.push(dm);
+                    d_std.push(ds);
+                }
                 grad.iter_mut().for_each(|g| *g = 0.0);
-                network.backward(&graphs, &pass, &d_mean, &d_std, &mut grad);
+                network.backward_with(&pass, &d_mean, &d_std, &mut grad, &mut scratch);
                 network.update_running_stats(&pass);
                 for ((g, p), &decay) in grad.iter_mut().zip(&network.params).zip(&network.decayed) {
                     if decay {
