@@ -12,7 +12,9 @@
 //!   [`AsynchronousSuccessiveHalving`] (ASHA, also asynchronous Hyperband),
 //!   [`Dehb`] (differential evolution in Hyperband's brackets);
 //! - multi-objective: [`MultiObjectiveEvolution`], and [`pareto`] to reduce
-//!   any search's history to its Pareto front and measure its hypervolume.
+//!   any search's history to its Pareto front and measure its hypervolume;
+//! - policy gradient: [`Reinforce`] (REINFORCE over the space's categorical
+//!   choices, the NAS-Bench-201 paper's settings).
 
 mod acquisition;
 mod asynchronous_successive_halving;
@@ -25,6 +27,7 @@ pub mod pareto;
 mod query_journal;
 mod random_search;
 mod regularized_evolution;
+pub mod reinforce;
 mod search_loop;
 mod simulated_cluster;
 mod successive_halving;
@@ -38,6 +41,7 @@ pub use multi_objective_evolution::MultiObjectiveEvolution;
 pub use query_journal::{Draw, JournalEntry, QueryJournal};
 pub use random_search::RandomSearch;
 pub use regularized_evolution::RegularizedEvolution;
+pub use reinforce::{Reinforce, ReinforceConfig};
 pub use search_loop::{
     QueryRecord, SearchError, SearchOutcome, StopReason, run_search, run_search_batched,
     run_search_batched_journaled, run_search_journaled,
