@@ -8,14 +8,18 @@
 //! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
 //! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
 //!   and BONAS ([`ModelGuidedConfig`]), any predictor as surrogate;
+//!   [`TreeParzenEstimator`] (TPE) on a [`CategoricalKernelDensity`];
 //! - multi-fidelity: [`SuccessiveHalving`] (also Hyperband),
 //!   [`AsynchronousSuccessiveHalving`] (ASHA, also asynchronous Hyperband),
-//!   [`Dehb`] (differential evolution in Hyperband's brackets);
+//!   [`Dehb`] (differential evolution in Hyperband's brackets), [`Bohb`]
+//!   (a kernel density model in Hyperband's brackets);
 //! - multi-objective: [`MultiObjectiveEvolution`], and [`pareto`] to reduce
 //!   any search's history to its Pareto front and measure its hypervolume.
 
 mod acquisition;
 mod asynchronous_successive_halving;
+pub mod bohb;
+pub mod categorical_kernel_density;
 pub mod convex_hull;
 pub mod dehb;
 mod local_search;
@@ -28,9 +32,12 @@ mod regularized_evolution;
 mod search_loop;
 mod simulated_cluster;
 mod successive_halving;
+pub mod tree_parzen_estimator;
 
 pub use acquisition::Acquisition;
 pub use asynchronous_successive_halving::AsynchronousSuccessiveHalving;
+pub use bohb::{Bohb, BohbConfig};
+pub use categorical_kernel_density::CategoricalKernelDensity;
 pub use dehb::{Dehb, DehbConfig};
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
@@ -44,6 +51,7 @@ pub use search_loop::{
 };
 pub use simulated_cluster::{run_search_on_cluster, run_search_on_cluster_journaled};
 pub use successive_halving::SuccessiveHalving;
+pub use tree_parzen_estimator::{TpeConfig, TreeParzenEstimator};
 
 // The README's example runs as a doctest.
 #[cfg(doctest)]
