@@ -24,6 +24,24 @@
 use oxinas_core::ConfigError;
 use rand::Rng;
 
+/// The kernel of one categorical choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CategoricalKernel {
+    /// Aitchison and Aitken's kernel (Falkner et al.'s): the off-centre
+    /// weight spread over the choice's other options, the bandwidth at most
+    /// `(n - 1) / n`, where the kernel is uniform.
+    #[default]
+    AitchisonAitken,
+    /// The kernel of statsmodels' `KDEMultivariate`, which hpbandster's BOHB
+    /// fits: the off-centre weight `λ / (m - 1)` counts `m`, the distinct
+    /// options among the centres, instead of the choice's options, and the
+    /// bandwidth is not capped. Off-centre options can then weigh more than
+    /// the centre's, infinitely much when the centres agree (`m = 1`), and
+    /// the centre's weight `1 - λ` turns negative for `λ > 1`, so densities
+    /// can be negative, infinite or NaN, as there.
+    Statsmodels,
+}
+
 /// A weighted mixture of Aitchison–Aitken product kernels over categorical
 /// choices, with an optional uniform component.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +53,10 @@ pub struct CategoricalKernelDensity {
     /// Mixture weight of the uniform component.
     prior: f64,
     bandwidths: Vec<f64>,
+    kernel: CategoricalKernel,
+    /// Per position, the number of options the off-centre weight is spread
+    /// over, less one.
+    others: Vec<f64>,
 }
 
 /// Checks that a setting is a finite number in `range`.
@@ -113,24 +135,55 @@ impl CategoricalKernelDensity {
         } else {
             (vec![0.0; centers.len()], 1.0)
         };
+        let others = options.iter().map(|&n| (n - 1) as f64).collect();
         Ok(Self {
             options,
             centers,
             weights,
             prior,
             bandwidths,
+            kernel: CategoricalKernel::AitchisonAitken,
+            others,
         })
+    }
+
+    /// The same density with `kernel` at every position.
+    pub fn with_kernel(mut self, kernel: CategoricalKernel) -> Self {
+        self.kernel = kernel;
+        self.others = (0..self.options.len())
+            .map(|p| match kernel {
+                CategoricalKernel::AitchisonAitken => (self.options[p] - 1) as f64,
+                CategoricalKernel::Statsmodels => {
+                    let mut seen: Vec<usize> = self.centers.iter().map(|c| c[p]).collect();
+                    seen.sort_unstable();
+                    seen.dedup();
+                    seen.len().saturating_sub(1) as f64
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// The kernel at every position.
+    pub fn kernel_kind(&self) -> CategoricalKernel {
+        self.kernel
     }
 
     /// The uniform density over `options` (options per position).
     pub fn uniform(options: Vec<usize>) -> Self {
         let bandwidths = vec![0.0; options.len()];
+        let others = options
+            .iter()
+            .map(|&n| n.saturating_sub(1) as f64)
+            .collect();
         Self {
             options,
             centers: Vec::new(),
             weights: Vec::new(),
             prior: 1.0,
             bandwidths,
+            kernel: CategoricalKernel::AitchisonAitken,
+            others,
         }
     }
 
@@ -160,31 +213,62 @@ impl CategoricalKernelDensity {
         self.bandwidths[p].min((n - 1.0) / n)
     }
 
-    /// The Aitchison–Aitken kernel at position `p`: how likely `option` is
-    /// under the kernel centred on `center`.
+    /// The kernel at position `p`: how much weight the kernel centred on
+    /// `center` gives `option`.
     pub fn kernel(&self, p: usize, option: usize, center: usize) -> f64 {
-        let n = self.options[p];
-        if option >= n {
+        if option >= self.options[p] {
             return 0.0;
         }
-        let lambda = self.lambda(p);
+        let lambda = match self.kernel {
+            CategoricalKernel::AitchisonAitken => self.lambda(p),
+            CategoricalKernel::Statsmodels => self.bandwidths[p],
+        };
         if option == center {
             1.0 - lambda
         } else {
-            lambda / (n - 1) as f64
+            // statsmodels divides by zero when the centres agree: infinity.
+            lambda / self.others[p]
         }
+    }
+
+    fn outside(&self, x: &[usize]) -> bool {
+        x.len() != self.options.len() || x.iter().zip(&self.options).any(|(&k, &n)| k >= n)
     }
 
     /// The density at `x` (one option per position; 0 outside the space).
     pub fn density(&self, x: &[usize]) -> f64 {
-        self.log_density(x).exp()
+        match self.kernel {
+            CategoricalKernel::AitchisonAitken => self.log_density(x).exp(),
+            CategoricalKernel::Statsmodels if self.outside(x) => 0.0,
+            // Summed directly, so that negative, infinite and NaN kernel
+            // values combine as they do in statsmodels.
+            CategoricalKernel::Statsmodels => {
+                self.centers
+                    .iter()
+                    .zip(&self.weights)
+                    .map(|(center, &w)| {
+                        w * x
+                            .iter()
+                            .zip(center)
+                            .enumerate()
+                            .map(|(p, (&k, &c))| self.kernel(p, k, c))
+                            .product::<f64>()
+                    })
+                    .sum::<f64>()
+                    + self.prior / self.options.iter().map(|&n| n as f64).product::<f64>()
+            }
+        }
     }
 
     /// The logarithm of the density at `x`, summed in log space so that many
-    /// positions do not underflow.
+    /// positions do not underflow (under the statsmodels kernel the
+    /// logarithm of [`Self::density`], NaN where that is negative).
     pub fn log_density(&self, x: &[usize]) -> f64 {
-        if x.len() != self.options.len() || x.iter().zip(&self.options).any(|(&k, &n)| k >= n) {
+        if self.outside(x) {
             return f64::NEG_INFINITY;
+        }
+        if self.kernel == CategoricalKernel::Statsmodels {
+            return self.density(x).ln();
         }
         let mut terms: Vec<f64> = self
             .centers
@@ -237,7 +321,8 @@ impl CategoricalKernelDensity {
     }
 
     /// An option of position `p` drawn from the kernel centred on `center`
-    /// (uniformly for the uniform component).
+    /// (uniformly for the uniform component), the Aitchison–Aitken kernel
+    /// whichever kernel the density evaluates.
     fn draw_option<R: Rng + ?Sized>(&self, p: usize, center: Option<usize>, rng: &mut R) -> usize {
         let n = self.options[p];
         let Some(c) = center else {

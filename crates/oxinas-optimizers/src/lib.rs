@@ -37,7 +37,7 @@ pub mod tree_parzen_estimator;
 pub use acquisition::Acquisition;
 pub use asynchronous_successive_halving::AsynchronousSuccessiveHalving;
 pub use bohb::{Bohb, BohbConfig};
-pub use categorical_kernel_density::CategoricalKernelDensity;
+pub use categorical_kernel_density::{CategoricalKernel, CategoricalKernelDensity};
 pub use dehb::{Dehb, DehbConfig};
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};

@@ -17,8 +17,8 @@ use oxinas_optimizers::categorical_kernel_density::{
 };
 use oxinas_optimizers::tree_parzen_estimator::observation_weights;
 use oxinas_optimizers::{
-    Bohb, BohbConfig, CategoricalKernelDensity, RandomSearch, SearchOutcome, SuccessiveHalving,
-    TpeConfig, TreeParzenEstimator, run_search, run_search_on_cluster,
+    Bohb, BohbConfig, CategoricalKernel, CategoricalKernelDensity, RandomSearch, SearchOutcome,
+    SuccessiveHalving, TpeConfig, TreeParzenEstimator, run_search, run_search_on_cluster,
 };
 use oxinas_spaces::{Nb201Arch, Nb201Op, Nb201Space};
 
@@ -147,14 +147,43 @@ fn aitchison_aitken_density_of_a_tiny_sample_by_hand() {
     }
 }
 
-#[test]
-fn normal_reference_bandwidths_and_density_match_statsmodels() {
-    let fixture = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statsmodels_kde.txt"),
+/// A statsmodels fixture: its bandwidths, and its density at each point.
+fn statsmodels_fixture(name: &str) -> (Vec<f64>, Vec<(Vec<usize>, f64)>) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
     )
     .unwrap();
+    let mut bandwidths = Vec::new();
+    let mut densities = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let numbers: Vec<f64> = fields[1..].iter().map(|f| f.parse().unwrap()).collect();
+        match fields[0] {
+            "bw" => bandwidths = numbers,
+            "pdf" => {
+                let x = numbers[..numbers.len() - 1]
+                    .iter()
+                    .map(|&v| v as usize)
+                    .collect();
+                densities.push((x, numbers[numbers.len() - 1]));
+            }
+            other => panic!("unknown fixture line {other}"),
+        }
+    }
+    (bandwidths, densities)
+}
+
+fn points(rows: &[[usize; 3]]) -> Vec<Vec<usize>> {
+    rows.iter().map(|p| p.to_vec()).collect()
+}
+
+#[test]
+fn normal_reference_bandwidths_and_density_match_statsmodels() {
+    let (theirs, densities) = statsmodels_fixture("statsmodels_kde.txt");
     // The points of the fixture's command.
-    let points: Vec<Vec<usize>> = [
+    let points = points(&[
         [0, 0, 1],
         [0, 1, 1],
         [0, 1, 0],
@@ -163,44 +192,25 @@ fn normal_reference_bandwidths_and_density_match_statsmodels() {
         [2, 1, 1],
         [0, 3, 1],
         [0, 1, 1],
-    ]
-    .iter()
-    .map(|p| p.to_vec())
-    .collect();
+    ]);
     let bandwidths = normal_reference_bandwidths(&points, 0.0);
+    assert_eq!(theirs.len(), 3);
+    for (ours, theirs) in bandwidths.iter().zip(&theirs) {
+        assert!(close(*ours, *theirs, 1e-12), "{ours} vs {theirs}");
+    }
     let kde = CategoricalKernelDensity::new(
         vec![3, 4, 2],
         points.clone(),
         vec![1.0; points.len()],
         0.0,
-        bandwidths.clone(),
+        bandwidths,
     )
     .unwrap();
-    let mut densities = 0;
-    for line in fixture.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let numbers: Vec<f64> = fields[1..].iter().map(|f| f.parse().unwrap()).collect();
-        match fields[0] {
-            "bw" => {
-                assert_eq!(numbers.len(), 3);
-                for (ours, theirs) in bandwidths.iter().zip(&numbers) {
-                    assert!(close(*ours, *theirs, 1e-12), "{ours} vs {theirs}");
-                }
-            }
-            "pdf" => {
-                let x: Vec<usize> = numbers[..3].iter().map(|&v| v as usize).collect();
-                let ours = kde.density(&x);
-                assert!(
-                    close(ours, numbers[3], 1e-12),
-                    "{x:?}: {ours} vs {}",
-                    numbers[3]
-                );
-                densities += 1;
-            }
-            other => panic!("unknown fixture line {other}"),
-        }
+    assert_eq!(densities.len(), 24);
+    for (x, theirs) in densities {
+        let ours = kde.density(&x);
+        assert!(close(ours, theirs, 1e-12), "{x:?}: {ours} vs {theirs}");
     }
-    assert_eq!(densities, 24);
     // A position where every point agrees has no spread: the floor holds.
     let agreeing = vec![vec![2, 0], vec![2, 1], vec![2, 0]];
     let b = normal_reference_bandwidths(&agreeing, 0.3);
@@ -208,6 +218,57 @@ fn normal_reference_bandwidths_and_density_match_statsmodels() {
     // sd of (0, 1, 0) is sqrt(2) / 3; 1.06 sd 3^(-1/6).
     let expected = 1.06 * 2f64.sqrt() / 3.0 * 3f64.powf(-1.0 / 6.0);
     assert!(close(b[1], expected.max(0.3), 1e-12));
+}
+
+#[test]
+fn the_statsmodels_kernel_misbehaves_as_statsmodels_does() {
+    // Four points of three 5-option choices: the first choice takes one
+    // option (statsmodels divides by zero off it), the last spreads so far
+    // that its bandwidth passes 1 (negative weight on the centre).
+    let (theirs, densities) = statsmodels_fixture("statsmodels_kde_quirks.txt");
+    let points = points(&[[0, 3, 1], [0, 3, 4], [0, 2, 0], [0, 3, 4]]);
+    let bandwidths = normal_reference_bandwidths(&points, 0.3);
+    for (ours, theirs) in bandwidths.iter().zip(&theirs) {
+        assert!(close(*ours, *theirs, 1e-12), "{ours} vs {theirs}");
+    }
+    assert!(bandwidths[2] > 1.0);
+    let kde = CategoricalKernelDensity::new(
+        vec![5; 3],
+        points.clone(),
+        vec![1.0; points.len()],
+        0.0,
+        bandwidths.clone(),
+    )
+    .unwrap()
+    .with_kernel(CategoricalKernel::Statsmodels);
+    assert_eq!(densities.len(), 24);
+    let mut unusual = 0;
+    for (x, theirs) in densities {
+        let ours = kde.density(&x);
+        if theirs.is_finite() {
+            assert!(close(ours, theirs, 1e-12), "{x:?}: {ours} vs {theirs}");
+        } else {
+            unusual += 1;
+            assert!(
+                ours == theirs || (ours.is_nan() && theirs.is_nan()),
+                "{x:?}: {ours} vs {theirs}"
+            );
+        }
+    }
+    assert_eq!(unusual, 12);
+    // Aitchison and Aitken's kernel on the same points is a density.
+    let proper = CategoricalKernelDensity::new(
+        vec![5; 3],
+        points.clone(),
+        vec![1.0; points.len()],
+        0.0,
+        bandwidths,
+    )
+    .unwrap();
+    let total: f64 = (0..125)
+        .map(|i| proper.density(&[i / 25, i / 5 % 5, i % 5]))
+        .sum();
+    assert!(close(total, 1.0, 1e-12));
 }
 
 #[test]
