@@ -3,7 +3,7 @@ use oxinas_core::{
     ConfigError, Fidelity, Observation, Optimizer, OptimizerError, Proposal, SearchSpace,
 };
 
-use crate::successive_halving::{Bracket, check_rungs, hyperband_brackets};
+use crate::successive_halving::{Bracket, BracketSizing, check_rungs, hyperband_brackets};
 
 /// The finished results of one rung, in arrival order, and which of them
 /// have been promoted to the next rung.
@@ -84,7 +84,7 @@ impl<A: Clone + PartialEq> AsynchronousSuccessiveHalving<A> {
     /// brackets starting at each of Hyperband's first rungs, asked in turn.
     pub fn hyperband(rungs: Vec<Fidelity>, eta: usize, seed: u64) -> Result<Self, ConfigError> {
         check_rungs(&rungs, eta)?;
-        let brackets = hyperband_brackets(rungs.len(), eta);
+        let brackets = hyperband_brackets(rungs.len(), eta, BracketSizing::Hyperband);
         Ok(Self::with_brackets("async HB", rungs, eta, &brackets, seed))
     }
 

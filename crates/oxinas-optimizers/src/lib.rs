@@ -8,9 +8,11 @@
 //! - black-box: [`RandomSearch`], [`RegularizedEvolution`], [`LocalSearch`];
 //! - model-based: [`ModelGuidedSearch`] with the presets of BANANAS, NPENAS
 //!   and BONAS ([`ModelGuidedConfig`]), any predictor as surrogate;
+//!   [`TreeParzenEstimator`] (TPE) on a [`CategoricalKernelDensity`];
 //! - multi-fidelity: [`SuccessiveHalving`] (also Hyperband),
 //!   [`AsynchronousSuccessiveHalving`] (ASHA, also asynchronous Hyperband),
-//!   [`Dehb`] (differential evolution in Hyperband's brackets);
+//!   [`Dehb`] (differential evolution in Hyperband's brackets), [`Bohb`]
+//!   (a kernel density model in Hyperband's brackets);
 //! - multi-objective: [`MultiObjectiveEvolution`], and [`pareto`] to reduce
 //!   any search's history to its Pareto front and measure its hypervolume;
 //! - policy gradient: [`Reinforce`] (REINFORCE over the space's categorical
@@ -18,6 +20,8 @@
 
 mod acquisition;
 mod asynchronous_successive_halving;
+pub mod bohb;
+pub mod categorical_kernel_density;
 pub mod convex_hull;
 pub mod dehb;
 mod local_search;
@@ -31,9 +35,12 @@ pub mod reinforce;
 mod search_loop;
 mod simulated_cluster;
 mod successive_halving;
+pub mod tree_parzen_estimator;
 
 pub use acquisition::Acquisition;
 pub use asynchronous_successive_halving::AsynchronousSuccessiveHalving;
+pub use bohb::{Bohb, BohbConfig};
+pub use categorical_kernel_density::{CategoricalKernel, CategoricalKernelDensity};
 pub use dehb::{Dehb, DehbConfig};
 pub use local_search::LocalSearch;
 pub use model_guided_search::{CandidateGenerator, ModelGuidedConfig, ModelGuidedSearch};
@@ -48,6 +55,7 @@ pub use search_loop::{
 };
 pub use simulated_cluster::{run_search_on_cluster, run_search_on_cluster_journaled};
 pub use successive_halving::SuccessiveHalving;
+pub use tree_parzen_estimator::{TpeConfig, TreeParzenEstimator};
 
 // The README's example runs as a doctest.
 #[cfg(doctest)]
