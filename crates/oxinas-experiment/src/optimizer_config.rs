@@ -6,6 +6,7 @@ use oxinas_optimizers::{
     ModelGuidedConfig, ModelGuidedSearch, MultiObjectiveEvolution, RandomSearch,
     RegularizedEvolution, SuccessiveHalving,
 };
+use oxinas_optimizers::{Reinforce, ReinforceConfig};
 use oxinas_predictors::{
     BayesianLinearRegression, BayesianLinearRegressionConfig, EncodedPredictor, Gcn, GcnConfig,
     Gin, GinConfig, GraphEncodedPredictor, MlpEnsemble, MlpEnsembleConfig, Predictor,
@@ -113,6 +114,24 @@ pub enum OptimizerConfig {
         /// Binomial crossover probability (default 0.5).
         #[serde(default)]
         crossover_probability: Option<f64>,
+        /// The space's all-one-hot, invertible encoding whose blocks are the
+        /// choices (default `categorical`).
+        #[serde(default)]
+        encoding: Option<String>,
+    },
+    /// REINFORCE: a softmax per categorical choice of the space (its
+    /// `categorical` encoding), trained by the policy gradient with a
+    /// moving-average baseline and Adam, as in NAS-Bench-201.
+    Reinforce {
+        /// Row label in reports (default `REINFORCE`).
+        #[serde(default)]
+        label: Option<String>,
+        /// Adam's learning rate on the logits (default 0.5).
+        #[serde(default)]
+        learning_rate: Option<f64>,
+        /// Momentum of the reward baseline's moving average (default 0.9).
+        #[serde(default)]
+        baseline_momentum: Option<f64>,
         /// The space's all-one-hot, invertible encoding whose blocks are the
         /// choices (default `categorical`).
         #[serde(default)]
@@ -435,6 +454,7 @@ impl OptimizerConfig {
             OptimizerConfig::Asha { label, .. } => label.as_deref().unwrap_or("ASHA"),
             OptimizerConfig::AsyncHyperband { label, .. } => label.as_deref().unwrap_or("async HB"),
             OptimizerConfig::Dehb { label, .. } => label.as_deref().unwrap_or("DEHB"),
+            OptimizerConfig::Reinforce { label, .. } => label.as_deref().unwrap_or("REINFORCE"),
             OptimizerConfig::MultiObjectiveEvolution { label, .. } => {
                 label.as_deref().unwrap_or("MO-REA")
             }
@@ -542,6 +562,30 @@ impl OptimizerConfig {
                     settings,
                     seed,
                 )?)
+            }
+            OptimizerConfig::Reinforce {
+                learning_rate,
+                baseline_momentum,
+                encoding,
+                ..
+            } => {
+                let defaults = ReinforceConfig::default();
+                let settings = ReinforceConfig {
+                    learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
+                    baseline_momentum: baseline_momentum.unwrap_or(defaults.baseline_momentum),
+                };
+                let encoding =
+                    space.vector_encoding(encoding.as_deref().unwrap_or("categorical"))?;
+                let choices = CategoricalChoices::new(encoding).map_err(|e| {
+                    ConfigError::new(
+                        "encoding",
+                        format!(
+                            "REINFORCE on space {} needs its categorical choices: {e}",
+                            space.name()
+                        ),
+                    )
+                })?;
+                Box::new(Reinforce::new(choices, fidelity, settings, seed)?)
             }
             OptimizerConfig::MultiObjectiveEvolution {
                 population,

@@ -6,7 +6,9 @@ use support::{run, workspace_root};
 
 use std::path::Path;
 
-use oxinas_experiment::{ExperimentConfig, NoProgress, RunOptions, run_experiment};
+use oxinas_experiment::{
+    ExperimentConfig, NoProgress, OptimizerConfig, RunOptions, run_experiment,
+};
 use oxinas_testkit::data_file;
 
 const SMALL: &str = r#"
@@ -171,7 +173,11 @@ fn nb201_table5_reproduces_the_paper() {
     let text = std::fs::read_to_string(&path).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let report = run(&text, dir.path(), 2);
-    assert_eq!(report.references.len(), 8, "REA and RS on four columns");
+    assert_eq!(
+        report.references.len(),
+        12,
+        "REA, RS and REINFORCE on four columns"
+    );
     for check in &report.references {
         assert_eq!(check.within_tolerance(), Some(true), "{check:?}");
         // The paper's stds (0.3-1.1) over 500 trials: standard errors of
@@ -263,6 +269,57 @@ fn invalid_settings_are_reported_before_running() {
         SMALL.replace("cifar100/valid@200", "cifar100/test@200"),
         "cifar10/test@200",
     );
+}
+
+#[test]
+fn reinforce_is_configured_checked_and_run_from_toml() {
+    let with = |settings: &str| {
+        SMALL.replace(
+            "kind = \"local_search\"",
+            &format!("kind = \"reinforce\"{settings}"),
+        )
+    };
+    let config = ExperimentConfig::from_toml(&with(""), Path::new("x.toml")).unwrap();
+    let labels: Vec<&str> = config.optimizers.iter().map(|o| o.label()).collect();
+    assert_eq!(labels, ["RS", "REA", "REINFORCE"]);
+    assert!(matches!(
+        config.optimizers[2],
+        OptimizerConfig::Reinforce {
+            learning_rate: None,
+            baseline_momentum: None,
+            encoding: None,
+            ..
+        }
+    ));
+    let err = config_error(&with("\nlearning_rat = 0.1"));
+    assert!(err.contains("learning_rat"), "{err}");
+    if data_file("nb201/nb201_merged.csv").is_none() {
+        return;
+    }
+    // Settings are checked when the optimizers are built, on the benchmark's space.
+    let refused = |text: String| {
+        let path = Path::new("configs/x.toml");
+        let config = ExperimentConfig::from_toml(&text, path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = RunOptions::new(path, &dir.path().join("run"), &workspace_root());
+        options.threads = Some(1);
+        run_experiment(&config, &text, &options, &NoProgress)
+            .unwrap_err()
+            .to_string()
+    };
+    let err = refused(with("\nlearning_rate = 0.0"));
+    assert!(err.contains("learning_rate"), "{err}");
+    let err = refused(with("\nbaseline_momentum = 1.0"));
+    assert!(err.contains("baseline_momentum"), "{err}");
+    // NB201's `compact` encoding holds integers, not one-hot choices.
+    let err = refused(with("\nencoding = \"compact\""));
+    assert!(err.contains("categorical choices"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let text = with("\nlearning_rate = 0.1");
+    run(&text, &dir.path().join("a"), 1);
+    run(&text, &dir.path().join("b"), 2);
+    let read = |run: &str| std::fs::read(dir.path().join(run).join("trials.jsonl")).unwrap();
+    assert!(read("a") == read("b"), "1 vs 2 threads");
 }
 
 #[test]
